@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cpsd needs to build, test and run. Idempotent: packages
+# already installed are skipped, and nothing runs when all are there.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  cmake g++ make pkg-config ccache
+  # LibTorch (CPU) and a fast BLAS behind it (the reference BLAS is ~10x slower)
+  libtorch-dev libopenblas0-openmp
+  # plugin loading, command line, configs, logging, JSON, linear algebra, tests
+  libboost-dev libboost-filesystem-dev libboost-program-options-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libeigen3-dev
+  libgtest-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// Decomposer: splits a label set into groups (sub-tasks) from label statistics.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cpsd/sdk/export.h"
+#include "cpsd/sdk/options.h"
+
+namespace cpsd {
+
+/// Label statistics of a training set, as plain types.
+struct LabelStatistics {
+  std::vector<std::string> class_names;  ///< m names
+  int64_t num_images = 0;                ///< images counted
+  std::vector<double> counts;            ///< m entries: images that contain class i (n_i)
+  /// m*m row-major: images that contain both i and j (e_ij). Symmetric; the diagonal
+  /// is ignored by every decomposer.
+  std::vector<double> cooccurrence;
+  int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }
+};
+
+/// A partition of the class indices 0..m-1 into groups.
+struct Partition {
+  /// k groups, each non-empty and sorted ascending; together they hold every index once.
+  std::vector<std::vector<int64_t>> groups;
+  /// Optional m*m row-major affinity the groups were cut from (empty if none), kept so
+  /// the host can draw it.
+  std::vector<double> affinity;
+  /// Optional named numbers for the log (e.g. "kmeans_inertia").
+  std::vector<std::pair<std::string, double>> diagnostics;
+};
+
+/// Arguments of a decomposer factory.
+struct DecomposerArgs {
+  Options options;  ///< the decomposer's table merged over its defaults
+};
+
+/// Splits labels into k sub-tasks. Not a module: no tensors cross this interface.
+/// Ownership as for Backbone.
+class CPSD_SDK_API Decomposer {
+ public:
+  virtual ~Decomposer();
+
+  /// Returns exactly k groups covering 0..m-1 once each, deterministic for (stats, k,
+  /// seed). Throws ConfigError if k < 1 or k > m, or if stats are inconsistent (sizes,
+  /// negative counts).
+  virtual Partition decompose(const LabelStatistics& stats, int64_t k, uint64_t seed) const = 0;
+};
+
+}  // namespace cpsd

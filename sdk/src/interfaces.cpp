@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+// Out-of-line members of the four interfaces: their vtables and typeinfo live here only.
+#include "cpsd/sdk/backbone.h"
+#include "cpsd/sdk/decomposer.h"
+#include "cpsd/sdk/head.h"
+#include "cpsd/sdk/loss.h"
+
+namespace cpsd {
+
+Backbone::~Backbone() = default;
+InputSpec Backbone::input_spec() const { return InputSpec{}; }
+Head::~Head() = default;
+Loss::~Loss() = default;
+Decomposer::~Decomposer() = default;
+
+}  // namespace cpsd
