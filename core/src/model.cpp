@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpsd/core/model.h"
+
+#include "cpsd/sdk/error.h"
+
+namespace cpsd {
+
+MultiLabelModel::MultiLabelModel(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head)
+    : torch::nn::Module("MultiLabelModel"),
+      backbone_(register_module("backbone", std::move(backbone))),
+      head_(register_module("head", std::move(head))) {}
+
+MultiLabelModel::~MultiLabelModel() = default;
+
+torch::Tensor MultiLabelModel::forward(const torch::Tensor& images) {
+  return head_->forward(backbone_->forward_features(images));
+}
+
+std::shared_ptr<MultiLabelModel> build_model(const RunConfig& config, const Registry& registry,
+                                             const std::vector<std::string>& class_names) {
+  const std::string backbone_name = config.selected(Kind::backbone);
+  const std::string head_name = config.selected(Kind::head);
+  if (backbone_name.empty()) {
+    throw ConfigError(config.source_name() +
+                      ": model.backbone is not set; name one, e.g. [model] backbone = \"resnet50\"");
+  }
+  if (head_name.empty()) {
+    throw ConfigError(config.source_name() + ": model.head is not set, e.g. head = \"linear\"");
+  }
+  if (class_names.empty()) {
+    throw ConfigError(config.source_name() + ": the model needs at least one class");
+  }
+  auto backbone = registry.create_backbone(
+      backbone_name, BackboneArgs{config.plugin_options(Kind::backbone, backbone_name)});
+  HeadArgs head_args;
+  head_args.options = config.plugin_options(Kind::head, head_name);
+  head_args.features = backbone->feature_info();
+  head_args.num_classes = static_cast<int64_t>(class_names.size());
+  head_args.class_names = class_names;
+  auto head = registry.create_head(head_name, head_args);
+  if (head->num_classes() != head_args.num_classes) {
+    throw RuntimeError("head/" + head_name + " reports " + std::to_string(head->num_classes()) +
+                       " classes, " + std::to_string(head_args.num_classes) + " were asked for");
+  }
+  return std::make_shared<MultiLabelModel>(std::move(backbone), std::move(head));
+}
+
+}  // namespace cpsd
