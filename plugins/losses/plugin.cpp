@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
+// Entry point of cpsd_plugin_losses.
+#include "asl_loss.h"
+#include "bce_loss.h"
+#include "cpsd/sdk/plugin.h"
+
+CPSD_PLUGIN("losses", "0.1.0",
+            cpsd::plugin::factory<cpsd::losses::AsymmetricLoss>(
+                "asl", "asymmetric loss (paper Eq. 4), reference defaults",
+                cpsd::losses::AsymmetricLoss::kDefaults),
+            cpsd::plugin::factory<cpsd::losses::BinaryCrossEntropy>(
+                "bce", "binary cross-entropy on logits", cpsd::losses::BinaryCrossEntropy::kDefaults))

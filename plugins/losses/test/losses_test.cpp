@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+// loss/asl and loss/bce against their formulas, loaded from the built plugin file.
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "cpsd/core/plugin_manager.h"
+#include "cpsd/core/run_config.h"
+#include "cpsd/sdk/error.h"
+#include "test_support.h"
+
+namespace cpsd {
+namespace {
+
+const Registry& registry() {
+  static PluginManager* m = [] {
+    auto* pm = new PluginManager();
+    pm->load({{test::plugin_dir(), "test"}});
+    return pm;
+  }();
+  return m->registry();
+}
+
+std::shared_ptr<Loss> make(const std::string& name, const std::string& options, int64_t classes) {
+  return registry().create_loss(name,
+                                LossArgs{plugin_options(registry(), Kind::loss, name, options), classes});
+}
+
+// The asymmetric loss written out element by element, as in the ASL paper.
+double asl_reference(const torch::Tensor& logits, const torch::Tensor& y, double gn, double gp,
+                     double clip, double eps) {
+  double total = 0;
+  auto p = torch::sigmoid(logits.to(torch::kDouble));
+  for (int64_t i = 0; i < logits.size(0); ++i) {
+    for (int64_t c = 0; c < logits.size(1); ++c) {
+      const double pi = p[i][c].item<double>();
+      if (y[i][c].item<double>() > 0.5) {
+        total += std::pow(1 - pi, gp) * std::log(std::max(pi, eps));
+      } else {
+        const double pm = std::max(pi - clip, 0.0);
+        total += std::pow(pm, gn) * std::log(std::max(1 - pm, eps));
+      }
+    }
+  }
+  return -total;
+}
+
+TEST(AsymmetricLoss, MatchesTheFormulaWithReferenceDefaults) {
+  torch::manual_seed(3);
+  const torch::Tensor logits = torch::randn({6, 9}) * 3;
+  const torch::Tensor y = (torch::rand({6, 9}) > 0.7).to(torch::kFloat);
+  auto loss = make("asl", "", 9);
+  const double got = loss->forward({logits, y, {}, {}}).total.item<double>();
+  EXPECT_NEAR(got, asl_reference(logits, y, 4, 0, 0.05, 1e-8), 1e-3);
+  auto focal = make("asl", "gamma_neg = 2.0\ngamma_pos = 1.0\nclip = 0.1\n", 9);
+  EXPECT_NEAR(focal->forward({logits, y, {}, {}}).total.item<double>(),
+              asl_reference(logits, y, 2, 1, 0.1, 1e-8), 1e-3);
+}
+
+TEST(AsymmetricLoss, WithoutFocusingItIsSummedBce) {
+  const torch::Tensor logits = torch::randn({5, 4});
+  const torch::Tensor y = (torch::rand({5, 4}) > 0.5).to(torch::kFloat);
+  auto loss = make("asl", "gamma_neg = 0.0\nclip = 0.0\n", 4);
+  const double expected =
+      torch::binary_cross_entropy_with_logits(logits, y, {}, {}, at::Reduction::Sum).item<double>();
+  EXPECT_NEAR(loss->forward({logits, y, {}, {}}).total.item<double>(), expected, 1e-4);
+}
+
+TEST(AsymmetricLoss, MaskAndMeanReduction) {
+  const torch::Tensor logits = torch::randn({4, 3});
+  const torch::Tensor y = (torch::rand({4, 3}) > 0.5).to(torch::kFloat);
+  torch::Tensor mask = torch::ones({4, 3});
+  mask[0][0] = 0;
+  mask[2][1] = 0;
+  auto sum = make("asl", "", 3);
+  auto mean = make("asl", "reduction = \"mean\"\n", 3);
+  const double masked_sum = sum->forward({logits, y, mask, {}}).total.item<double>();
+  const double masked_mean = mean->forward({logits, y, mask, {}}).total.item<double>();
+  EXPECT_NEAR(masked_mean, masked_sum / 10.0, 1e-5);
+  // A masked entry does not change the loss whatever its logit.
+  torch::Tensor other = logits.clone();
+  other[0][0] = 100;
+  EXPECT_NEAR(sum->forward({other, y, mask, {}}).total.item<double>(), masked_sum, 1e-4);
+}
+
+TEST(AsymmetricLoss, FocusingWeightHasNoGradientByDefault) {
+  const torch::Tensor y = torch::zeros({1, 1});
+  torch::Tensor x = torch::full({1, 1}, 1.0, torch::requires_grad());
+  make("asl", "", 1)->forward({x, y, {}, {}}).total.backward();
+  // d/dx of -w*log(1-pm) with w = pm^4 held constant: w * (dpm/dx) / (1-pm).
+  const double p = 1 / (1 + std::exp(-1.0)), pm = p - 0.05;
+  const double expected = std::pow(pm, 4) * p * (1 - p) / (1 - pm);
+  EXPECT_NEAR(x.grad().item<double>(), expected, 1e-5);
+}
+
+TEST(AsymmetricLoss, RejectsBadOptionsAndShapes) {
+  EXPECT_THROW(make("asl", "clip = 1.5\n", 3), ConfigError);
+  EXPECT_THROW(make("asl", "reduction = \"max\"\n", 3), ConfigError);
+  auto loss = make("asl", "", 3);
+  EXPECT_THROW(loss->forward({torch::randn({2, 4}), torch::zeros({2, 4}), {}, {}}), c10::Error);
+  EXPECT_THROW(loss->forward({torch::randn({2, 3}), torch::zeros({2, 2}), {}, {}}), c10::Error);
+}
+
+TEST(BinaryCrossEntropy, MatchesLibTorch) {
+  const torch::Tensor logits = torch::randn({5, 4}) * 10;
+  const torch::Tensor y = (torch::rand({5, 4}) > 0.5).to(torch::kFloat);
+  auto mean = make("bce", "", 4);
+  EXPECT_NEAR(mean->forward({logits, y, {}, {}}).total.item<double>(),
+              torch::binary_cross_entropy_with_logits(logits, y).item<double>(), 1e-5);
+  auto weighted = make("bce", "pos_weight = 3.0\nreduction = \"sum\"\n", 4);
+  const double expected = torch::binary_cross_entropy_with_logits(
+                              logits, y, {}, torch::full({4}, 3.0), at::Reduction::Sum)
+                              .item<double>();
+  EXPECT_NEAR(weighted->forward({logits, y, {}, {}}).total.item<double>(), expected,
+              1e-4 * std::abs(expected));
+}
+
+}  // namespace
+}  // namespace cpsd
