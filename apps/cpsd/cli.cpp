@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli.h"
+
+#include <iostream>
+
+#include "cpsd/core/log.h"
+#include "cpsd/sdk/error.h"
+
+namespace cpsd::cli {
+
+PluginManager& Context::plugins(const CommonOptions& common) {
+  if (!manager_) {
+    log::set_level(common.log_level);
+    manager_ = std::make_unique<PluginManager>();
+    manager_->load(PluginManager::search_path(common.plugin_paths, !common.no_default_plugins),
+                   common.allow_override);
+  }
+  return *manager_;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> list = {
+      {"plugins", "list the installed plugins, or show one implementation's options", run_plugins},
+      {"config", "check a run config or print it fully resolved", run_config},
+      {"model", "build the configured model and describe it", run_model},
+  };
+  return list;
+}
+
+void add_common_options(po::options_description& description, CommonOptions& common) {
+  description.add_options()
+      ("plugin-path", po::value(&common.plugin_paths)->composing(),
+       "directory or file to load plugins from, searched before CPSD_PLUGIN_PATH and the "
+       "install's plugin directory (repeatable)")
+      ("no-default-plugins", po::bool_switch(&common.no_default_plugins),
+       "do not search the install's plugin directory")
+      ("allow-override", po::bool_switch(&common.allow_override),
+       "a name provided twice keeps the first one found instead of failing")
+      ("log-level", po::value(&common.log_level)->default_value("info"),
+       "trace | debug | info | warn | error | off");
+}
+
+bool parse(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
+           po::options_description& options, const po::positional_options_description& positional,
+           po::variables_map& values) {
+  options.add_options()("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), values);
+    if (values.count("help") != 0) {
+      std::cout << "usage: cpsd " << command << ' ' << usage << "\n\n" << options << '\n';
+      return false;
+    }
+    po::notify(values);
+  } catch (const po::error& e) {
+    throw ConfigError("cpsd " + command + ": " + e.what() + " (see `cpsd " + command + " --help`)");
+  }
+  return true;
+}
+
+}  // namespace cpsd::cli

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cpsd model info --config FILE`: builds the configured model and runs one forward pass.
+#include <iostream>
+
+#include <torch/torch.h>
+
+#include "cli.h"
+#include "cpsd/core/model.h"
+#include "cpsd/core/runtime.h"
+#include "cpsd/sdk/error.h"
+
+namespace cpsd::cli {
+namespace {
+
+int64_t count(const std::vector<torch::Tensor>& tensors) {
+  int64_t n = 0;
+  for (const auto& t : tensors) n += t.numel();
+  return n;
+}
+
+}  // namespace
+
+int run_model(const std::vector<std::string>& args, Context& context) {
+  CommonOptions common;
+  std::string action;
+  std::string file;
+  std::vector<std::string> overrides;
+  po::options_description options("Options");
+  options.add_options()
+      ("action", po::value(&action), "info")
+      ("config", po::value(&file), "run config (TOML)")
+      ("set", po::value(&overrides)->composing(), "override a config key (repeatable)");
+  add_common_options(options, common);
+  po::positional_options_description positional;
+  positional.add("action", 1);
+  po::variables_map values;
+  if (!parse("model", "info --config FILE [--set KEY=VALUE ...] [options]", args, options,
+             positional, values)) {
+    return 0;
+  }
+  if (action != "info") throw ConfigError("cpsd model: expected `info --config FILE`");
+  if (file.empty()) throw ConfigError("cpsd model info: missing --config FILE");
+  const Registry& registry = context.plugins(common).registry();
+  const RunConfig config = RunConfig::load(file, overrides, registry);
+  const int threads = apply_runtime(config);
+  const Options model_options = config.section("model");
+  const int64_t num_classes = model_options.get_int("num_classes");
+  if (num_classes < 1) {
+    model_options.fail("num_classes", "must be >= 1 here (no dataset gives the classes)");
+  }
+  const int64_t size = model_options.get_int("input_size");
+  if (size < 8) model_options.fail("input_size", "must be >= 8 pixels");
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < num_classes; ++i) names.push_back("class_" + std::to_string(i));
+  auto model = build_model(config, registry, names);
+  model->eval();
+
+  std::cout << "backbone/" << config.selected(Kind::backbone) << " + head/"
+            << config.selected(Kind::head) << ", " << num_classes << " classes\n";
+  std::cout << "parameters: " << count(model->parameters()) << " (backbone "
+            << count(model->backbone().parameters()) << ", head "
+            << count(model->head().parameters()) << "), buffers " << count(model->buffers())
+            << '\n';
+  std::cout << "features:";
+  for (const FeatureInfo& f : model->backbone().feature_info()) {
+    std::cout << ' ' << f.module << " (C=" << f.channels << ", stride " << f.stride << ')';
+  }
+  std::cout << '\n';
+  torch::NoGradGuard no_grad;
+  const torch::Tensor logits = model->forward(torch::zeros({1, 3, size, size}));
+  std::cout << "forward [1, 3, " << size << ", " << size << "] -> " << logits.sizes()
+            << " on " << threads << " threads\n";
+  return 0;
+}
+
+}  // namespace cpsd::cli
