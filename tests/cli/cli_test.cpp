@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+// The `cpsd` command as users run it: exit codes and the one-line errors.
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace cpsd {
+namespace {
+
+using test::run_cpsd;
+
+// A failed command ends with exactly one error line that says what and where.
+void expect_error(const test::CommandResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, code) << r.out << r.err;
+  const std::string last = r.last_error_line();
+  EXPECT_EQ(last.rfind("cpsd: error: ", 0), 0u) << r.err;
+  EXPECT_NE(last.find(needle), std::string::npos) << "missing '" << needle << "' in: " << last;
+}
+
+TEST(Cli, UsageVersionAndUnknownCommand) {
+  auto r = run_cpsd({});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("usage: cpsd <command>"), std::string::npos);
+  r = run_cpsd({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("plugins"), std::string::npos);
+  r = run_cpsd({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("cpsd ", 0), 0u);
+  expect_error(run_cpsd({"trian"}), 2, "unknown command 'trian'");
+  expect_error(run_cpsd({"plugins", "--bogus"}), 2, "cpsd plugins --help");
+}
+
+TEST(Cli, PluginsListsInTreePlugins) {
+  const auto r = run_cpsd({"plugins"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("head/linear"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("loss/asl"), std::string::npos);
+  EXPECT_NE(r.out.find("cpsd_plugin_losses.so"), std::string::npos);
+  EXPECT_NE(r.out.find("ABI 1.0"), std::string::npos);
+  EXPECT_NE(r.out.find("[default]"), std::string::npos);
+}
+
+TEST(Cli, PluginsReportsSkippedFilesWithReasons) {
+  const auto r = run_cpsd({"plugins", "--plugin-path", test::fixture_dir("wrong_abi").string(),
+                           "--plugin-path", test::fixture_dir("torch_mismatch").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped 2 files"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("built for plugin ABI 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("built against LibTorch 1.99"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("skipping plugin"), std::string::npos);  // and a warning on stderr
+}
+
+TEST(Cli, PluginPathFromEnvironment) {
+  const auto r = run_cpsd({"plugins"}, {{"CPSD_PLUGIN_PATH", test::fixture_dir("hello").string()}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("backbone/hello_cnn"), std::string::npos);
+  EXPECT_NE(r.out.find("[CPSD_PLUGIN_PATH]"), std::string::npos);
+}
+
+TEST(Cli, PluginErrors) {
+  expect_error(run_cpsd({"plugins", "--plugin-path", test::fixture_dir("duplicate_name").string()}),
+               2, "duplicate plugin name head/linear");
+  expect_error(run_cpsd({"plugins", "--plugin-path", "/no/such/dir"}), 2, "/no/such/dir");
+  expect_error(run_cpsd({"plugins", "show", "head/linaer"}), 2, "did you mean 'linear'");
+  expect_error(run_cpsd({"plugins", "show", "linear"}), 2, "is not KIND/NAME");
+  expect_error(run_cpsd({"plugins", "frobnicate"}), 2, "unknown action");
+  expect_error(run_cpsd({"plugins", "--plugin-path", test::fixture_dir("torch_mismatch").string(),
+                         "show", "backbone/future_net"}),
+               2, "was not loaded: built against LibTorch 1.99");
+}
+
+TEST(Cli, PluginsShowPrintsDefaults) {
+  const auto r = run_cpsd({"plugins", "show", "loss/asl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("gamma_neg = 4.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[loss.asl]"), std::string::npos);
+}
+
+class CliConfig : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_file(tmp_ / "good.toml", "[model]\nbackbone = \"hello_cnn\"\nnum_classes = 5\n"
+                                         "input_size = 32\n[backbone.hello_cnn]\nwidth = 4\n");
+    test::write_file(tmp_ / "bad.toml", "[model]\nbackbone = \"hello_cnn\"\n[backbone.hello_cnn]\n"
+                                        "depth = 4\n");
+  }
+  std::vector<std::string> with_hello(std::vector<std::string> args) {
+    args.push_back("--plugin-path");
+    args.push_back(test::fixture_dir("hello").string());
+    return args;
+  }
+  test::TempDir tmp_;
+};
+
+TEST_F(CliConfig, CheckAndShow) {
+  auto r = run_cpsd(with_hello({"config", "check", (tmp_ / "good.toml").string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ok (backbone/hello_cnn, head/linear, loss/asl)"), std::string::npos) << r.out;
+  r = run_cpsd(with_hello({"config", "show", (tmp_ / "good.toml").string(), "--set",
+                           "runtime.threads=3"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("threads = 3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[backbone.hello_cnn]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gamma_neg = 4.0"), std::string::npos) << r.out;  // plugin defaults filled
+  r = run_cpsd({"config", "show", "--defaults"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("[runtime]"), std::string::npos);
+}
+
+TEST_F(CliConfig, ConfigErrors) {
+  expect_error(run_cpsd(with_hello({"config", "check", (tmp_ / "bad.toml").string()})), 2,
+               "bad.toml:4:9: unknown option 'backbone.hello_cnn.depth'");
+  expect_error(run_cpsd({"config", "check", (tmp_ / "absent.toml").string()}), 2,
+               "config file not found");
+  expect_error(run_cpsd(with_hello({"config", "check", (tmp_ / "good.toml").string(), "--set",
+                                    "runtime.threads"})),
+               2, "expected KEY=VALUE");
+  expect_error(run_cpsd({"config", "check"}), 2, "missing the config FILE");
+  expect_error(run_cpsd({"config", "validate", "x.toml"}), 2, "expected `check FILE`");
+  // Without the plugin that provides the backbone, the name is unknown.
+  expect_error(run_cpsd({"config", "check", (tmp_ / "good.toml").string()}), 2,
+               "unknown backbone 'hello_cnn'");
+}
+
+TEST_F(CliConfig, ModelInfoBuildsAndRunsThePluginModel) {
+  const auto r = run_cpsd(with_hello({"model", "info", "--config", (tmp_ / "good.toml").string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("backbone/hello_cnn + head/linear, 5 classes"), std::string::npos) << r.out;
+  // hello_cnn(width 4): conv 3->4 (108) + bn (8) + conv 4->8 (288) + bn (16); linear 8->5 (45).
+  EXPECT_NE(r.out.find("parameters: 465 (backbone 420, head 45)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("forward [1, 3, 32, 32] -> [1, 5]"), std::string::npos) << r.out;
+}
+
+TEST_F(CliConfig, ModelInfoErrorsFromInsidePlugins) {
+  test::write_file(tmp_ / "w.toml", "[model]\nbackbone = \"hello_cnn\"\nnum_classes = 2\n"
+                                    "[backbone.hello_cnn]\nwidth = 0\n");
+  expect_error(run_cpsd(with_hello({"model", "info", "--config", (tmp_ / "w.toml").string()})), 2,
+               "w.toml:5:9: backbone.hello_cnn.width: must be in 1..1024");
+  test::write_file(tmp_ / "t.toml", "[model]\nbackbone = \"throws_runtime\"\nnum_classes = 2\n");
+  expect_error(run_cpsd({"model", "info", "--config", (tmp_ / "t.toml").string(), "--plugin-path",
+                         test::fixture_dir("throws_in_create").string()}),
+               1, "backbone/throws_runtime");
+  test::write_file(tmp_ / "n.toml", "[model]\nbackbone = \"hello_cnn\"\n");
+  expect_error(run_cpsd(with_hello({"model", "info", "--config", (tmp_ / "n.toml").string()})), 2,
+               "model.num_classes: must be >= 1");
+}
+
+}  // namespace
+}  // namespace cpsd

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helpers shared by the test suites: paths of built files, temp dirs, running `cpsd`.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cpsd::test {
+
+namespace fs = std::filesystem;
+
+/// Built in-tree plugins (build/lib/cpsd/plugins).
+fs::path plugin_dir();
+/// Fixture plugins: fixture_dir("wrong_abi") holds cpsd_plugin_wrong_abi.so.
+fs::path fixture_dir(const std::string& name);
+/// The built `cpsd` executable.
+fs::path cpsd_binary();
+/// The source tree root.
+fs::path source_dir();
+
+/// A fresh directory removed with everything in it when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+void write_file(const fs::path& path, const std::string& content);
+std::string read_file(const fs::path& path);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  /// The last non-empty line of err.
+  std::string last_error_line() const;
+};
+
+/// Runs `cpsd args...` with extra environment variables; captures both streams.
+CommandResult run_cpsd(const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env = {});
+
+}  // namespace cpsd::test
