@@ -41,11 +41,13 @@ void add_common_options(po::options_description& description, CommonOptions& com
 }
 
 bool parse(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
-           po::options_description& options, const po::positional_options_description& positional,
-           po::variables_map& values) {
+           po::options_description& options, const po::options_description& hidden,
+           const po::positional_options_description& positional, po::variables_map& values) {
   options.add_options()("help,h", "show this help");
+  po::options_description all;
+  all.add(options).add(hidden);
   try {
-    po::store(po::command_line_parser(args).options(options).positional(positional).run(), values);
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), values);
     if (values.count("help") != 0) {
       std::cout << "usage: cpsd " << command << ' ' << usage << "\n\n" << options << '\n';
       return false;

@@ -48,11 +48,12 @@ const std::vector<Command>& commands();
 /// Adds --plugin-path, --allow-override, --no-default-plugins and --log-level.
 void add_common_options(po::options_description& description, CommonOptions& common);
 
-/// Parses `args` for `command` ("config check"); prints help and returns false when
-/// --help was given. Turns parse errors into ConfigError pointing at `--help`.
+/// Parses `args` for `command` ("config check"); prints help (`options` only, not the
+/// `positional` arguments declared in `hidden`) and returns false when --help was given.
+/// Turns parse errors into ConfigError pointing at `--help`.
 bool parse(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
-           po::options_description& options, const po::positional_options_description& positional,
-           po::variables_map& values);
+           po::options_description& options, const po::options_description& hidden,
+           const po::positional_options_description& positional, po::variables_map& values);
 
 // Subcommand entry points (one file each).
 int run_plugins(const std::vector<std::string>& args, Context& context);

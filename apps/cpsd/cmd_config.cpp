@@ -14,10 +14,12 @@ int run_config(const std::vector<std::string>& args, Context& context) {
   std::string file;
   std::vector<std::string> overrides;
   bool defaults = false;
+  po::options_description hidden;
+  hidden.add_options()
+      ("action", po::value(&action), "check | show")
+      ("file", po::value(&file), "run config (TOML)");
   po::options_description options("Options");
   options.add_options()
-      ("action", po::value(&action), "check | show")
-      ("file", po::value(&file), "run config (TOML)")
       ("set", po::value(&overrides)->composing(),
        "override a key, e.g. --set runtime.threads=2 (repeatable; value is TOML or a bare word)")
       ("defaults", po::bool_switch(&defaults), "show: print the host's sections with their defaults");
@@ -25,8 +27,8 @@ int run_config(const std::vector<std::string>& args, Context& context) {
   po::positional_options_description positional;
   positional.add("action", 1).add("file", 1);
   po::variables_map values;
-  if (!parse("config", "check|show FILE [--set KEY=VALUE ...] [options]", args, options, positional,
-             values)) {
+  if (!parse("config", "check|show FILE [--set KEY=VALUE ...] [options]", args, options, hidden,
+             positional, values)) {
     return 0;
   }
   if (action != "check" && action != "show") {

@@ -25,16 +25,17 @@ int run_model(const std::vector<std::string>& args, Context& context) {
   std::string action;
   std::string file;
   std::vector<std::string> overrides;
+  po::options_description hidden;
+  hidden.add_options()("action", po::value(&action), "info");
   po::options_description options("Options");
   options.add_options()
-      ("action", po::value(&action), "info")
       ("config", po::value(&file), "run config (TOML)")
       ("set", po::value(&overrides)->composing(), "override a config key (repeatable)");
   add_common_options(options, common);
   po::positional_options_description positional;
   positional.add("action", 1);
   po::variables_map values;
-  if (!parse("model", "info --config FILE [--set KEY=VALUE ...] [options]", args, options,
+  if (!parse("model", "info --config FILE [--set KEY=VALUE ...] [options]", args, options, hidden,
              positional, values)) {
     return 0;
   }

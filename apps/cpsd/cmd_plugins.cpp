@@ -79,15 +79,16 @@ int run_plugins(const std::vector<std::string>& args, Context& context) {
   CommonOptions common;
   std::string action = "list";
   std::string target;
-  po::options_description options("Options");
-  options.add_options()
+  po::options_description hidden;
+  hidden.add_options()
       ("action", po::value(&action), "list (default) | show")
       ("target", po::value(&target), "KIND/NAME for show, e.g. backbone/resnet101");
+  po::options_description options("Options");
   add_common_options(options, common);
   po::positional_options_description positional;
   positional.add("action", 1).add("target", 1);
   po::variables_map values;
-  if (!parse("plugins", "[list | show KIND/NAME] [options]", args, options, positional, values)) {
+  if (!parse("plugins", "[list | show KIND/NAME] [options]", args, options, hidden, positional, values)) {
     return 0;
   }
   if (action == "list") {
