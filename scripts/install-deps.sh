@@ -10,8 +10,10 @@ packages=(
   libtorch-dev libopenblas0-openmp
   # plugin loading, command line, configs, logging, JSON, linear algebra, tests
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
-  libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libeigen3-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libeigen3-dev liblapack-dev
   libgtest-dev
+  # image decoding, resizing and PNG output (OpenCV's modules, without its GUI/video stack)
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
 )
 
 missing=()

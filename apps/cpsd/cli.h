@@ -59,5 +59,6 @@ bool parse(const std::string& command, const std::string& usage, const std::vect
 int run_plugins(const std::vector<std::string>& args, Context& context);
 int run_config(const std::vector<std::string>& args, Context& context);
 int run_model(const std::vector<std::string>& args, Context& context);
+int run_partition(const std::vector<std::string>& args, Context& context);
 
 }  // namespace cpsd::cli

@@ -26,6 +26,11 @@ input_size = 224     # square input side in pixels
 
 [train]
 loss = "asl"         # classification loss registry name; options in [loss.<name>]
+
+[partition]
+decomposer = "cgp"   # decomposer registry name for `cpsd partition`; options in [decomposer.<name>]
+k = 5                # number of sub-tasks (groups of labels)
+statistics = ""      # label statistics JSON (relative to this file); "" = count the training set
 )";
 
 }  // namespace
@@ -37,6 +42,7 @@ const std::vector<Selector>& selectors() {
       {Kind::backbone, "model", "backbone"},
       {Kind::head, "model", "head"},
       {Kind::loss, "train", "loss"},
+      {Kind::decomposer, "partition", "decomposer"},
   };
   return s;
 }

@@ -18,6 +18,7 @@ namespace cpsd {
 struct RunConfig::Impl {
   std::shared_ptr<const toml::table> resolved;
   std::string source_name;
+  fs::path base_dir;  // directory of the config file ("" when parsed from text)
 };
 
 namespace {
@@ -191,6 +192,7 @@ RunConfig RunConfig::load(const fs::path& path, const std::vector<std::string>& 
   for (const std::string& o : overrides) apply_override(tree, o);
   auto impl = std::make_shared<Impl>();
   impl->source_name = path.string();
+  impl->base_dir = path.parent_path();
   impl->resolved = Resolver(registry, impl->source_name).resolve(std::move(tree));
   return RunConfig(std::move(impl));
 }
@@ -236,6 +238,18 @@ std::string RunConfig::to_toml() const {
 }
 
 const std::string& RunConfig::source_name() const { return impl_->source_name; }
+
+fs::path RunConfig::resolve_path(const std::string& path) const {
+  const fs::path p(path);
+  if (p.is_absolute() || impl_->base_dir.empty()) return p;
+  return impl_->base_dir / p;
+}
+
+std::string options_json(const Options& options) {
+  std::ostringstream out;
+  out << toml::json_formatter(*options.impl().table);
+  return out.str();
+}
 
 Options plugin_options(const Registry& registry, Kind kind, std::string_view name,
                        std::string_view toml_text) {

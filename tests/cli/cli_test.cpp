@@ -148,3 +148,94 @@ TEST_F(CliConfig, ModelInfoErrorsFromInsidePlugins) {
 
 }  // namespace
 }  // namespace cpsd
+
+namespace cpsd {
+namespace {
+
+class CliPartition : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Two blocks that co-occur inside, never across.
+    test::write_file(tmp_ / "stats.json", R"({
+      "classes": ["cat", "dog", "sofa", "car", "road", "sign"],
+      "num_images": 40,
+      "counts": [10, 10, 10, 10, 10, 10],
+      "cooccurrence": [[0, 6, 6, 0, 0, 0], [6, 0, 6, 0, 0, 0], [6, 6, 0, 0, 0, 0],
+                       [0, 0, 0, 0, 6, 6], [0, 0, 0, 6, 0, 6], [0, 0, 0, 6, 6, 0]]})");
+  }
+  std::string path(const char* name) { return (tmp_ / name).string(); }
+  test::TempDir tmp_;
+};
+
+// Width and height from a PNG's IHDR chunk.
+std::pair<uint32_t, uint32_t> png_size(const std::string& bytes) {
+  EXPECT_EQ(bytes.substr(1, 3), "PNG");
+  auto be32 = [&](std::size_t at) {
+    return (uint32_t(uint8_t(bytes[at])) << 24) | (uint32_t(uint8_t(bytes[at + 1])) << 16) |
+           (uint32_t(uint8_t(bytes[at + 2])) << 8) | uint32_t(uint8_t(bytes[at + 3]));
+  };
+  return {be32(16), be32(20)};
+}
+
+TEST_F(CliPartition, WritesPartitionSummaryAndPicture) {
+  const auto r = run_cpsd({"partition", "--stats", path("stats.json"), "--k", "2", "--out",
+                           path("part.json"), "--set", "decomposer.cgp.tau=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("decomposer/cgp: k = 2, seed = 0, 6 classes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("100.0%  cat, dog, sofa"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("100.0%  car, road, sign"), std::string::npos) << r.out;
+  const std::string json = test::read_file(tmp_ / "part.json");
+  EXPECT_NE(json.find("\"tau\": 2"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"statistics_hash\": \"fnv1a64:"), std::string::npos);
+  const auto [w, h] = png_size(test::read_file(tmp_ / "part.png"));
+  EXPECT_EQ(w, 6u * 16u);  // 16 px cells for a small label set
+  EXPECT_EQ(h, 6u * 16u);
+}
+
+TEST_F(CliPartition, ReferenceFormatAndOtherDecomposers) {
+  auto r = run_cpsd({"partition", "--stats", path("stats.json"), "--decomposer", "dgp", "--k", "3",
+                     "--out", path("dgp.json"), "--format", "reference", "--no-picture"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(test::read_file(tmp_ / "dgp.json").front(), '[');
+  EXPECT_FALSE(std::filesystem::exists(tmp_ / "dgp.png"));
+  r = run_cpsd({"partition", "--stats", path("stats.json"), "--decomposer", "random", "--k", "3",
+                "--seed", "9", "--out", path("random.json"), "--picture", path("pic.png")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(tmp_ / "pic.png"));
+}
+
+TEST_F(CliPartition, FromARunConfig) {
+  test::write_file(tmp_ / "run.toml",
+                   "[partition]\ndecomposer = \"cgp\"\nk = 2\nstatistics = \"stats.json\"\n"
+                   "[decomposer.cgp]\ntau = 2.0\n");
+  const auto r = run_cpsd({"partition", "--config", path("run.toml"), "--out", path("p.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("decomposer/cgp: k = 2"), std::string::npos);
+}
+
+TEST_F(CliPartition, ErrorsAreOneLineAndWriteNothing) {
+  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--k", "7", "--out",
+                         path("bad.json")}),
+               2, "choose 1 <= k <= 6");
+  EXPECT_FALSE(std::filesystem::exists(tmp_ / "bad.json"));
+  EXPECT_FALSE(std::filesystem::exists(tmp_ / "bad.png"));
+  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--k", "2"}), 2,
+               "missing --out");
+  expect_error(run_cpsd({"partition", "--stats", path("nope.json"), "--out", path("x.json")}), 2,
+               "nope.json: file not found");
+  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--decomposer", "cpg",
+                         "--out", path("x.json")}),
+               2, "did you mean 'cgp'");
+  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--format", "csv", "--out",
+                         path("x.json")}),
+               2, "unknown partition format 'csv'");
+  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--set",
+                         "decomposer.cgp.tau=-1", "--out", path("x.json")}),
+               2, "decomposer.cgp.tau: must be > 0");
+  test::write_file(tmp_ / "nostats.toml", "[partition]\nk = 2\n");
+  expect_error(run_cpsd({"partition", "--config", path("nostats.toml"), "--out", path("x.json")}),
+               2, "partition.statistics: no label statistics");
+}
+
+}  // namespace
+}  // namespace cpsd

@@ -39,6 +39,14 @@ struct DecomposerArgs {
   Options options;  ///< the decomposer's table merged over its defaults
 };
 
+/// Checks that `stats` is usable: m >= 1, sizes agree (m names, m counts, m*m
+/// co-occurrences), no negative or non-finite number, e_ij = e_ji, e_ij <= min(n_i, n_j)
+/// off the diagonal, n_i <= num_images. Throws ConfigError naming the first violation.
+CPSD_SDK_API void validate_statistics(const LabelStatistics& stats);
+
+/// Throws ConfigError unless 1 <= k <= m.
+CPSD_SDK_API void validate_group_count(const LabelStatistics& stats, int64_t k);
+
 /// Splits labels into k sub-tasks. Not a module: no tensors cross this interface.
 /// Ownership as for Backbone.
 class CPSD_SDK_API Decomposer {

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpsd/core/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "cpsd/sdk/error.h"
+
+namespace fs = std::filesystem;
+
+namespace cpsd {
+namespace {
+
+[[noreturn]] void fail(const fs::path& path, const std::string& what, int error) {
+  throw RuntimeError("cannot write " + path.string() + ": " + what + ": " + std::strerror(error));
+}
+
+}  // namespace
+
+void write_file_atomically(const fs::path& path, std::string_view bytes) {
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail(path, "cannot create " + dir.string(), ec.value());
+  std::string temp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = mkstemp(temp.data());
+  if (fd < 0) fail(path, "cannot create a temporary file", errno);
+  auto abandon = [&](const std::string& what) {
+    const int error = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    fail(path, what, error);
+  };
+  const char* data = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      abandon("write failed");
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd, 0644) != 0) abandon("chmod failed");
+  if (::fsync(fd) != 0) abandon("fsync failed");
+  if (::close(fd) != 0) {
+    const int error = errno;
+    ::unlink(temp.c_str());
+    fail(path, "close failed", error);
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temp.c_str());
+    fail(path, "rename failed", error);
+  }
+  // Make the rename itself durable.
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+}
+
+}  // namespace cpsd
