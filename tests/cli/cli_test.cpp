@@ -96,7 +96,7 @@ class CliConfig : public ::testing::Test {
 TEST_F(CliConfig, CheckAndShow) {
   auto r = run_cpsd(with_hello({"config", "check", (tmp_ / "good.toml").string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("ok (backbone/hello_cnn, head/linear, loss/asl)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok (backbone/hello_cnn, head/linear, loss/asl, decomposer/cgp)"), std::string::npos) << r.out;
   r = run_cpsd(with_hello({"config", "show", (tmp_ / "good.toml").string(), "--set",
                            "runtime.threads=3"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
