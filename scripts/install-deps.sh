@@ -13,7 +13,9 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libeigen3-dev liblapack-dev
   libgtest-dev
   # image decoding, resizing and PNG output (OpenCV's modules, without its GUI/video stack)
-  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev zlib1g-dev
+  # the built-in demo dataset's source images
+  dataset-fashion-mnist
 )
 
 missing=()

@@ -22,6 +22,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"plugins", "list the installed plugins, or show one implementation's options", run_plugins},
       {"config", "check a run config or print it fully resolved", run_config},
+      {"data", "check a dataset, count its label statistics, make the demo dataset, time loading",
+       run_data},
       {"partition", "split the label set into k sub-tasks (CGP, DGP, random, ...)", run_partition},
       {"model", "build the configured model and describe it", run_model},
   };

@@ -60,5 +60,6 @@ int run_plugins(const std::vector<std::string>& args, Context& context);
 int run_config(const std::vector<std::string>& args, Context& context);
 int run_model(const std::vector<std::string>& args, Context& context);
 int run_partition(const std::vector<std::string>& args, Context& context);
+int run_data(const std::vector<std::string>& args, Context& context);
 
 }  // namespace cpsd::cli

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cpsd/core/affinity_picture.h"
+#include "cpsd/core/data/dataset_config.h"
 #include "cpsd/core/decompose.h"
 #include "cpsd/core/label_statistics_io.h"
 #include "cpsd/core/log.h"
@@ -87,15 +88,13 @@ int run_partition(const std::vector<std::string>& args, Context& context) {
                                : RunConfig::load(config_file, overrides, registry);
   log::set_level(config.section("runtime").get_string("log_level"));
   const Options section = config.section("partition");
-  if (stats_file.empty()) {
-    const std::string configured = section.get_string("statistics");
-    if (configured.empty()) {
-      section.fail("statistics",
-                   "no label statistics: set it to a statistics JSON or pass --stats FILE");
-    }
-    stats_file = config.resolve_path(configured).string();
+  if (stats_file.empty() && !section.get_string("statistics").empty()) {
+    stats_file = config.resolve_path(section.get_string("statistics")).string();
   }
-  const LabelStatistics stats = read_statistics(stats_file);
+  // Without a statistics file, count them on the run's training set.
+  const LabelStatistics stats =
+      stats_file.empty() ? data::dataset_statistics(data::load_dataset(config, data::Split::train))
+                         : read_statistics(stats_file);
   const std::string name = config.selected(Kind::decomposer);
   const DecomposeResult result = decompose_labels(
       registry, name, config.plugin_options(Kind::decomposer, name), stats, section.get_int("k"),

@@ -27,10 +27,41 @@ input_size = 224     # square input side in pixels
 [train]
 loss = "asl"         # classification loss registry name; options in [loss.<name>]
 
+[data]
+format = "coco"        # coco | nuswide | voc | csv
+root = ""              # directory the paths below are relative to ("" = this config file's)
+classes = ""           # class list file, one name per line (csv: required; nuswide: optional)
+class_order = "id"     # coco: "id" (category id: ASL, Q2L) | "name" (alphabetical: ML-GCN, CPSD)
+keep_empty = true      # coco: keep images without annotations as all-negative (false = drop them)
+difficult = "ignore"   # voc label 0: "ignore" (masked out of loss and metrics) | "positive" | "negative"
+on_bad_image = "fail"  # missing or corrupt image: "fail" (naming it) | "skip" (and count)
+max_bad_images = 100   # with "skip": fail once more than this many were skipped
+image_size = 224       # square input side in pixels
+resize = "squash"      # squash (stretch, the reference) | pad (keep the aspect, pad with black)
+normalize = "none"     # none (pixels / 255, the reference) | imagenet (mean/std)
+fast_decode = true     # let JPEG decoding shrink 2/4/8x when the image stays >= image_size
+workers = 0            # decoding threads; 0 = all cores
+prefetch = 4           # batches decoded ahead
+
+[data.train]
+annotations = ""       # coco: instances JSON; csv: the CSV; nuswide: dataset root or one CSV; voc: VOC year dir
+images = ""            # image directory (voc default: <annotations>/JPEGImages)
+split = "Train"        # nuswide: Train | Test; voc: train | val | trainval | test
+
+[data.val]
+annotations = ""
+images = ""
+split = "Test"
+
+[augment]
+flip = false           # random horizontal flip (p = 0.5); not in the reference recipe
+cutout = 0.5           # reference CutoutPIL box size factor (0 = off)
+randaugment = true     # reference RandAugment: 2 of 15 ops, magnitude 1..9, each with p = 0.5
+
 [partition]
 decomposer = "cgp"   # decomposer registry name for `cpsd partition`; options in [decomposer.<name>]
 k = 5                # number of sub-tasks (groups of labels)
-statistics = ""      # label statistics JSON (relative to this file); "" = count the training set
+statistics = ""      # label statistics JSON (relative to this file); "" = count them on [data.train]
 )";
 
 }  // namespace

@@ -234,7 +234,7 @@ TEST_F(CliPartition, ErrorsAreOneLineAndWriteNothing) {
                2, "decomposer.cgp.tau: must be > 0");
   test::write_file(tmp_ / "nostats.toml", "[partition]\nk = 2\n");
   expect_error(run_cpsd({"partition", "--config", path("nostats.toml"), "--out", path("x.json")}),
-               2, "partition.statistics: no label statistics");
+               2, "data.train.annotations: not set");
 }
 
 }  // namespace

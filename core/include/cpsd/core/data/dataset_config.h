@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// The [data] and [augment] sections of a run config turned into datasets and loaders.
+#pragma once
+
+#include <memory>
+
+#include "cpsd/core/data/dataset.h"
+#include "cpsd/core/data/image_pipeline.h"
+#include "cpsd/core/data/loader.h"
+#include "cpsd/core/export.h"
+#include "cpsd/core/run_config.h"
+
+namespace cpsd::data {
+
+enum class Split { train, val };
+CPSD_CORE_API const char* split_name(Split split);
+
+/// Reads the dataset of `split` with the reader data.format names. Paths are relative to
+/// data.root, itself relative to the config file. ConfigError when the split is not set.
+CPSD_CORE_API Dataset load_dataset(const RunConfig& config, Split split);
+
+/// Image pipeline options; augmentation only when `train`.
+CPSD_CORE_API PipelineOptions pipeline_options(const RunConfig& config, bool train);
+
+/// Loader options from [data] and runtime.seed: shuffled when `train`.
+CPSD_CORE_API LoaderOptions loader_options(const RunConfig& config, bool train, int64_t batch_size);
+
+/// A loader for `dataset` with the config's pipeline and options.
+CPSD_CORE_API std::unique_ptr<DataLoader> make_loader(const RunConfig& config,
+                                                      std::shared_ptr<const Dataset> dataset,
+                                                      bool train, int64_t batch_size);
+
+}  // namespace cpsd::data

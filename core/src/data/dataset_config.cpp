@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpsd/core/data/dataset_config.h"
+
+#include "cpsd/core/data/readers.h"
+#include "cpsd/sdk/error.h"
+
+namespace cpsd::data {
+namespace {
+
+fs::path resolve(const RunConfig& config, const fs::path& root, const std::string& path) {
+  if (path.empty()) return {};
+  const fs::path p(path);
+  return p.is_absolute() ? p : root / p;
+}
+
+}  // namespace
+
+const char* split_name(Split split) { return split == Split::train ? "train" : "val"; }
+
+Dataset load_dataset(const RunConfig& config, Split split) {
+  const Options data = config.section("data");
+  const Options part = data.get_table(split_name(split));
+  const fs::path root = config.resolve_path(data.get_string("root").empty() ? "." : data.get_string("root"));
+  const std::string annotations_key = part.get_string("annotations");
+  if (annotations_key.empty()) {
+    part.fail("annotations", std::string("not set: the ") + split_name(split) +
+                                 " split needs its annotations (a file or directory)");
+  }
+  const fs::path annotations = resolve(config, root, annotations_key);
+  const fs::path images = resolve(config, root, part.get_string("images"));
+  const fs::path classes = resolve(config, root, data.get_string("classes"));
+  const std::string format = data.get_string("format");
+  if (format == "coco") {
+    CocoOptions o;
+    const std::string order = data.get_string("class_order");
+    if (order != "id" && order != "name") data.fail("class_order", "must be \"id\" or \"name\"");
+    o.order_by_name = order == "name";
+    o.keep_empty = data.get_bool("keep_empty");
+    return read_coco(annotations, images, o);
+  }
+  if (format == "nuswide") return read_nuswide(annotations, images, part.get_string("split"), classes);
+  if (format == "voc") {
+    const std::string d = data.get_string("difficult");
+    Difficult difficult = Difficult::ignore;
+    if (d == "positive") {
+      difficult = Difficult::positive;
+    } else if (d == "negative") {
+      difficult = Difficult::negative;
+    } else if (d != "ignore") {
+      data.fail("difficult", "must be \"ignore\", \"positive\" or \"negative\"");
+    }
+    return read_voc(annotations, images.empty() ? annotations / "JPEGImages" : images,
+                    part.get_string("split"), difficult);
+  }
+  if (format == "csv") return read_label_csv(annotations, images, classes);
+  data.fail("format", "unknown format '" + format + "': use coco, nuswide, voc or csv");
+}
+
+PipelineOptions pipeline_options(const RunConfig& config, bool train) {
+  const Options data = config.section("data");
+  PipelineOptions o;
+  o.image_size = data.get_int("image_size");
+  if (o.image_size < 8) data.fail("image_size", "must be >= 8 pixels");
+  const std::string resize = data.get_string("resize");
+  if (resize == "pad") {
+    o.resize = ResizeMode::pad;
+  } else if (resize != "squash") {
+    data.fail("resize", "must be \"squash\" or \"pad\"");
+  }
+  const std::string normalize = data.get_string("normalize");
+  if (normalize == "imagenet") {
+    o.normalization = Normalization::imagenet;
+  } else if (normalize != "none") {
+    data.fail("normalize", "must be \"none\" or \"imagenet\"");
+  }
+  o.fast_decode = data.get_bool("fast_decode");
+  if (train) {
+    const Options augment = config.section("augment");
+    o.flip = augment.get_bool("flip");
+    o.cutout = augment.get_double("cutout");
+    if (o.cutout < 0 || o.cutout > 1) augment.fail("cutout", "must be in [0, 1]");
+    o.randaugment = augment.get_bool("randaugment");
+  }
+  return o;
+}
+
+LoaderOptions loader_options(const RunConfig& config, bool train, int64_t batch_size) {
+  const Options data = config.section("data");
+  LoaderOptions o;
+  o.batch_size = batch_size;
+  o.workers = static_cast<int>(data.get_int("workers"));
+  if (o.workers < 0) data.fail("workers", "must be >= 0 (0 = all cores)");
+  o.prefetch = static_cast<int>(data.get_int("prefetch"));
+  if (o.prefetch < 1) data.fail("prefetch", "must be >= 1");
+  o.shuffle = train;
+  o.even_shards = train;
+  o.seed = static_cast<uint64_t>(config.section("runtime").get_int("seed"));
+  const std::string policy = data.get_string("on_bad_image");
+  if (policy != "fail" && policy != "skip") data.fail("on_bad_image", "must be \"fail\" or \"skip\"");
+  o.skip_bad_images = policy == "skip";
+  o.max_bad_images = data.get_int("max_bad_images");
+  return o;
+}
+
+std::unique_ptr<DataLoader> make_loader(const RunConfig& config, std::shared_ptr<const Dataset> dataset,
+                                        bool train, int64_t batch_size) {
+  return std::make_unique<DataLoader>(std::move(dataset), ImagePipeline(pipeline_options(config, train)),
+                                      loader_options(config, train, batch_size));
+}
+
+}  // namespace cpsd::data

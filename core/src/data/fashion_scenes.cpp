@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpsd/core/data/fashion_scenes.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "../json_file.h"
+#include "augment.h"
+#include "cpsd/core/atomic_file.h"
+#include "cpsd/core/log.h"
+#include "cpsd/sdk/error.h"
+#include "idx_file.h"
+
+namespace fs = std::filesystem;
+
+namespace cpsd::data {
+namespace {
+
+using augment::uniform01;
+using augment::uniform_int;
+
+constexpr int kTypes = 10;
+constexpr int kSandal = 5, kBag = 8;
+const std::array<cv::Vec3d, 3> kTintRgb = {cv::Vec3d(225, 60, 50), cv::Vec3d(60, 195, 80),
+                                           cv::Vec3d(70, 110, 235)};
+const std::array<double, 3> kTintPopularity = {0.5, 0.3, 0.2};
+// Outfit popularity, in fashion_scenes_design() order.
+const std::array<double, 6> kOutfitPopularity = {0.30, 0.22, 0.17, 0.13, 0.10, 0.08};
+
+int draw(const double* weights, int n, Rng& rng) {
+  double total = 0;
+  for (int i = 0; i < n; ++i) total += weights[i];
+  double r = uniform01(rng) * total;
+  for (int i = 0; i < n; ++i) {
+    if ((r -= weights[i]) < 0) return i;
+  }
+  return n - 1;
+}
+
+struct Item {
+  int type, tint;
+};
+
+class SceneMaker {
+ public:
+  SceneMaker(const FashionScenesDesign& design, const IdxImages& images,
+             const std::vector<uint8_t>& labels, int canvas)
+      : design_(design), images_(images), canvas_(canvas) {
+    for (std::size_t i = 0; i < labels.size(); ++i) pool_[labels[i]].push_back(static_cast<int64_t>(i));
+  }
+
+  // Chooses the items of one image: 1 or 2 outfits, mostly in one tint, plus noise.
+  std::vector<Item> choose_items(Rng& rng) const {
+    std::vector<Item> items;
+    const int outfits = uniform01(rng) < 0.2 ? 2 : 1;
+    for (int o = 0; o < outfits; ++o) {
+      const auto& types = design_.outfits[draw(kOutfitPopularity.data(), 6, rng)].second;
+      const int tint = draw(kTintPopularity.data(), 3, rng);
+      int added = 0;
+      for (int attempt = 0; attempt < 2 && (added < 2 || attempt == 0); ++attempt) {
+        for (int type : types) {
+          if (attempt == 0 && uniform01(rng) >= 0.75) continue;
+          const int t = uniform01(rng) < 0.85 ? tint : static_cast<int>(uniform_int(rng, 3));
+          added += add(items, {type, t}) ? 1 : 0;
+        }
+      }
+    }
+    if (uniform01(rng) < 0.2) {
+      add(items, {static_cast<int>(uniform_int(rng, kTypes)), static_cast<int>(uniform_int(rng, 3))});
+    }
+    return items;
+  }
+
+  // Draws the items in random order (later ones may cover earlier ones).
+  cv::Mat render(const std::vector<Item>& items, Rng& rng, std::vector<std::array<int, 4>>& boxes,
+                 std::vector<int64_t>& sources) const {
+    const double scale = canvas_ / 64.0;
+    const double base = 20 + 40 * uniform01(rng);
+    cv::Mat canvas(canvas_, canvas_, CV_64FC3);
+    for (int y = 0; y < canvas_; ++y) {
+      for (int x = 0; x < canvas_; ++x) {
+        const double v = base + 16 * (uniform01(rng) - 0.5);
+        canvas.at<cv::Vec3d>(y, x) = cv::Vec3d(v, v, v);
+      }
+    }
+    std::vector<std::size_t> order(items.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[uniform_int(rng, i)]);
+    boxes.assign(items.size(), {});
+    sources.assign(items.size(), -1);
+    for (std::size_t k : order) {
+      const Item& item = items[k];
+      const bool small = item.type == kBag || item.type == kSandal;
+      const int size = static_cast<int>((small ? 16 + 4 * uniform01(rng) : 26 + 10 * uniform01(rng)) * scale);
+      const auto& pool = pool_[item.type];
+      const int64_t source = pool[uniform_int(rng, static_cast<int64_t>(pool.size()))];
+      cv::Mat glyph(static_cast<int>(images_.rows), static_cast<int>(images_.cols), CV_8UC1,
+                    const_cast<uint8_t*>(images_.image(source)));
+      cv::Mat resized;
+      cv::resize(glyph, resized, cv::Size(size, size), 0, 0, cv::INTER_LINEAR);
+      const int x0 = static_cast<int>(uniform_int(rng, canvas_ - size + 1));
+      const int y0 = static_cast<int>(uniform_int(rng, canvas_ - size + 1));
+      cv::Vec3d tint = kTintRgb[item.tint];
+      for (int c = 0; c < 3; ++c) tint[c] = std::clamp(tint[c] + 40 * (uniform01(rng) - 0.5), 0.0, 255.0);
+      for (int y = 0; y < size; ++y) {
+        for (int x = 0; x < size; ++x) {
+          const double alpha = resized.at<uint8_t>(y, x) / 255.0;
+          cv::Vec3d& p = canvas.at<cv::Vec3d>(y0 + y, x0 + x);
+          p = p * (1 - alpha) + tint * alpha;
+        }
+      }
+      boxes[k] = {x0, y0, size, size};
+      sources[k] = source;
+    }
+    cv::Mat rgb, bgr;
+    canvas.convertTo(rgb, CV_8UC3);
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    return bgr;
+  }
+
+ private:
+  bool add(std::vector<Item>& items, Item candidate) const {
+    for (const Item& i : items) {
+      if (i.type == candidate.type && i.tint == candidate.tint) return false;
+      for (const auto& [a, b] : design_.never_together) {
+        if ((i.type == a && candidate.type == b) || (i.type == b && candidate.type == a)) return false;
+      }
+    }
+    if (items.size() >= 5) return false;
+    items.push_back(candidate);
+    return true;
+  }
+
+  const FashionScenesDesign& design_;
+  const IdxImages& images_;
+  int canvas_;
+  std::array<std::vector<int64_t>, kTypes> pool_;
+};
+
+void make_split(const fs::path& dir, const std::string& split, const char* fmnist_split,
+                int64_t count, const SceneMaker& maker, const FashionScenesDesign& design,
+                const FashionScenesOptions& options, uint64_t stream) {
+  fs::create_directories(dir / split);
+  Json images = Json::array(), annotations = Json::array(), categories = Json::array();
+  for (std::size_t c = 0; c < design.class_names.size(); ++c) {
+    categories.push_back({{"id", c + 1}, {"name", design.class_names[c]}});
+  }
+  const std::vector<int> params = {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
+  const auto start = std::chrono::steady_clock::now();
+  int64_t annotation_id = 1;
+  for (int64_t i = 0; i < count; ++i) {
+    Rng rng(sample_seed(options.seed, static_cast<int64_t>(stream), i));
+    const std::vector<Item> items = maker.choose_items(rng);
+    std::vector<std::array<int, 4>> boxes;
+    std::vector<int64_t> sources;
+    const cv::Mat bgr = maker.render(items, rng, boxes, sources);
+    char name[32];
+    std::snprintf(name, sizeof(name), "%06lld.jpg", static_cast<long long>(i));
+    if (!cv::imwrite((dir / split / name).string(), bgr, params)) {
+      throw RuntimeError("cannot write " + (dir / split / name).string());
+    }
+    images.push_back({{"id", i + 1}, {"file_name", name}, {"width", options.canvas}, {"height", options.canvas}});
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      const auto& b = boxes[k];
+      annotations.push_back({{"id", annotation_id++},
+                             {"image_id", i + 1},
+                             {"category_id", items[k].tint * kTypes + items[k].type + 1},
+                             {"bbox", {b[0], b[1], b[2], b[3]}},
+                             {"area", b[2] * b[3]},
+                             {"iscrowd", 0},
+                             {"fashion_mnist", {{"split", fmnist_split}, {"index", sources[k]}}}});
+    }
+    if ((i + 1) % 2000 == 0 || i + 1 == count) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double rate = (i + 1) / std::max(elapsed, 1e-9);
+      log::info("fashion-scenes {}: {}/{} images, {:.0f} images/s, ETA {:.0f} s", split, i + 1, count,
+                rate, (count - i - 1) / rate);
+    }
+  }
+  const Json coco = {{"info", {{"description", "fashion-scenes (cpsd demo dataset) " + split}}},
+                     {"images", images},
+                     {"annotations", annotations},
+                     {"categories", categories}};
+  write_file_atomically(dir / "annotations" / ("instances_" + split + ".json"), coco.dump());
+}
+
+}  // namespace
+
+FashionScenesDesign fashion_scenes_design() {
+  FashionScenesDesign d;
+  d.types = {"tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"};
+  d.tints = {"red", "green", "blue"};
+  for (const std::string& tint : d.tints) {
+    for (const std::string& type : d.types) d.class_names.push_back(tint + "_" + type);
+  }
+  d.outfits = {{"street", {0, 1, 7}}, {"summer", {3, 5, 8}}, {"winter", {4, 2, 9}},
+               {"office", {6, 1, 8}}, {"party", {3, 9, 8}},  {"lounge", {2, 1, 5}}};
+  d.never_together = {{5, 9}, {3, 1}, {4, 5}};
+  return d;
+}
+
+void make_fashion_scenes(const fs::path& out, const FashionScenesOptions& options, bool overwrite) {
+  std::error_code ec;
+  if (fs::exists(out, ec) && !overwrite) {
+    throw ConfigError(out.string() + " already exists; choose another --out or pass --overwrite");
+  }
+  if (options.train_images < 1 || options.val_images < 1) {
+    throw ConfigError("fashion-scenes needs at least one train and one val image");
+  }
+  if (options.canvas < 32) throw ConfigError("fashion-scenes canvas must be >= 32 pixels");
+  const fs::path src = options.fashion_mnist;
+  auto need = [&](const char* name) {
+    const fs::path p = src / name;
+    if (!fs::exists(p)) {
+      throw ConfigError(p.string() + " not found: install Debian's dataset-fashion-mnist or pass "
+                                     "--fashion-mnist DIR");
+    }
+    return p;
+  };
+  const IdxImages train_images = read_idx_images(need("train-images-idx3-ubyte.gz"));
+  const std::vector<uint8_t> train_labels = read_idx_labels(need("train-labels-idx1-ubyte.gz"));
+  const IdxImages test_images = read_idx_images(need("t10k-images-idx3-ubyte.gz"));
+  const std::vector<uint8_t> test_labels = read_idx_labels(need("t10k-labels-idx1-ubyte.gz"));
+
+  const FashionScenesDesign design = fashion_scenes_design();
+  const fs::path temp = out.string() + ".partial-" + std::to_string(::getpid());
+  fs::remove_all(temp, ec);
+  try {
+    make_split(temp, "train", "train", options.train_images,
+               SceneMaker(design, train_images, train_labels, options.canvas), design, options, 1);
+    make_split(temp, "val", "test", options.val_images,
+               SceneMaker(design, test_images, test_labels, options.canvas), design, options, 2);
+    Json outfits = Json::array(), never = Json::array();
+    for (const auto& [name, types] : design.outfits) {
+      std::vector<std::string> names;
+      for (int t : types) names.push_back(design.types[t]);
+      outfits.push_back({{"name", name}, {"types", names}});
+    }
+    for (const auto& [a, b] : design.never_together) never.push_back({design.types[a], design.types[b]});
+    const Json info = {{"classes", design.class_names}, {"outfits", outfits}, {"never_together", never},
+                       {"seed", options.seed}, {"canvas", options.canvas},
+                       {"train_images", options.train_images}, {"val_images", options.val_images}};
+    write_file_atomically(temp / "design.json", json_text(info));
+    if (overwrite) fs::remove_all(out, ec);
+    fs::rename(temp, out);
+  } catch (...) {
+    fs::remove_all(temp, ec);
+    throw;
+  }
+}
+
+}  // namespace cpsd::data

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpsd/core/data/image_pipeline.h"
+
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "augment.h"
+
+namespace cpsd::data {
+namespace {
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+std::vector<uchar> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw BadImage(path + ": cannot open (missing file or no permission)");
+  std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw BadImage(path + ": empty file");
+  return bytes;
+}
+
+bool is_jpeg(const std::vector<uchar>& b) { return b.size() > 3 && b[0] == 0xFF && b[1] == 0xD8; }
+
+// libjpeg decodes a truncated JPEG into a partly grey image with only a warning; refuse it
+// instead (the end-of-image marker is missing).
+bool jpeg_complete(const std::vector<uchar>& b) {
+  const std::size_t tail = std::min<std::size_t>(b.size(), 4096);
+  for (std::size_t i = b.size() - 1; i + tail >= b.size() && i >= 1; --i) {
+    if (b[i - 1] == 0xFF && b[i] == 0xD9) return true;
+  }
+  return false;
+}
+
+// Width and height from the first SOF marker, or {0, 0}.
+std::pair<int, int> jpeg_size(const std::vector<uchar>& b) {
+  std::size_t i = 2;
+  while (i + 9 < b.size()) {
+    if (b[i] != 0xFF) return {0, 0};
+    const uchar marker = b[i + 1];
+    if (marker == 0xFF) {
+      ++i;
+      continue;
+    }
+    const std::size_t length = (std::size_t(b[i + 2]) << 8) | b[i + 3];
+    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof) return {(b[i + 7] << 8) | b[i + 8], (b[i + 5] << 8) | b[i + 6]};
+    i += 2 + length;
+  }
+  return {0, 0};
+}
+
+int reduced_flag(const std::vector<uchar>& bytes, int64_t target) {
+  const auto [w, h] = jpeg_size(bytes);
+  const int shortest = std::min(w, h);
+  if (shortest >= 8 * target) return cv::IMREAD_REDUCED_COLOR_8;
+  if (shortest >= 4 * target) return cv::IMREAD_REDUCED_COLOR_4;
+  if (shortest >= 2 * target) return cv::IMREAD_REDUCED_COLOR_2;
+  return cv::IMREAD_COLOR;
+}
+
+cv::Mat decode_rgb(const std::string& path, const PipelineOptions& options) {
+  const std::vector<uchar> bytes = read_bytes(path);
+  int flags = cv::IMREAD_COLOR;
+  if (is_jpeg(bytes)) {
+    if (!jpeg_complete(bytes)) throw BadImage(path + ": truncated JPEG (no end-of-image marker)");
+    if (options.fast_decode) flags = reduced_flag(bytes, options.image_size);
+  }
+  cv::Mat bgr;
+  try {
+    bgr = cv::imdecode(bytes, flags);
+  } catch (const cv::Exception& e) {
+    throw BadImage(path + ": cannot decode: " + e.msg);
+  }
+  if (bgr.empty()) throw BadImage(path + ": cannot decode (not an image, or corrupt)");
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+cv::Mat resized(const cv::Mat& rgb, const PipelineOptions& options) {
+  const int s = static_cast<int>(options.image_size);
+  // Area averaging when shrinking approximates PIL's antialiased bilinear resize.
+  auto interpolation = [](const cv::Size& from, const cv::Size& to) {
+    return to.width < from.width || to.height < from.height ? cv::INTER_AREA : cv::INTER_LINEAR;
+  };
+  cv::Mat out;
+  if (options.resize == ResizeMode::squash) {
+    if (rgb.cols == s && rgb.rows == s) return rgb;
+    cv::resize(rgb, out, cv::Size(s, s), 0, 0, interpolation(rgb.size(), cv::Size(s, s)));
+    return out;
+  }
+  const double scale = static_cast<double>(s) / std::max(rgb.cols, rgb.rows);
+  const cv::Size inner(std::max(1, static_cast<int>(std::lround(rgb.cols * scale))),
+                       std::max(1, static_cast<int>(std::lround(rgb.rows * scale))));
+  cv::Mat small;
+  cv::resize(rgb, small, inner, 0, 0, interpolation(rgb.size(), inner));
+  out = cv::Mat::zeros(s, s, CV_8UC3);
+  small.copyTo(out(cv::Rect((s - inner.width) / 2, (s - inner.height) / 2, inner.width, inner.height)));
+  return out;
+}
+
+}  // namespace
+
+BadImage::~BadImage() = default;
+
+uint64_t sample_seed(uint64_t seed, int64_t epoch, int64_t index) {
+  return splitmix64(splitmix64(splitmix64(seed) ^ static_cast<uint64_t>(epoch)) ^
+                    static_cast<uint64_t>(index));
+}
+
+ImagePipeline::ImagePipeline(PipelineOptions options) : options_(options) {
+  if (options_.image_size < 8) throw ConfigError("data.image_size must be >= 8 pixels");
+  if (options_.cutout < 0 || options_.cutout > 1) throw ConfigError("augment.cutout must be in [0, 1]");
+}
+
+void ImagePipeline::load(const std::string& path, Rng& rng, float* out) const {
+  cv::Mat rgb = resized(decode_rgb(path, options_), options_);
+  if (options_.flip && augment::uniform01(rng) < 0.5) augment::horizontal_flip(rgb);
+  if (options_.cutout > 0) augment::cutout(rgb, options_.cutout, rng);
+  if (options_.randaugment) augment::rand_augment(rgb, rng);
+  static constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
+  static constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
+  const bool imagenet = options_.normalization == Normalization::imagenet;
+  const int64_t plane = options_.image_size * options_.image_size;
+  for (int y = 0; y < rgb.rows; ++y) {
+    const uchar* row = rgb.ptr<uchar>(y);
+    for (int x = 0; x < rgb.cols; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        float v = row[3 * x + c] * (1.0f / 255.0f);
+        if (imagenet) v = (v - kMean[c]) / kStd[c];
+        out[c * plane + static_cast<int64_t>(y) * rgb.cols + x] = v;
+      }
+    }
+  }
+}
+
+}  // namespace cpsd::data
