@@ -19,8 +19,18 @@ build: configure
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
+CPSD = $(BUILD_DIR)/bin/cpsd
+DEMO_CONFIG = configs/demo/fashion_scenes.toml
+RUN_DIR ?= runs/quickstart
+
 quickstart: build
-	$(BUILD_DIR)/bin/cpsd plugins
+	$(CPSD) plugins
+	@test -f data/fashion-scenes/design.json || $(CPSD) data make-fashion-scenes --out data/fashion-scenes
+	@mkdir -p $(RUN_DIR)
+	$(CPSD) data check --config $(DEMO_CONFIG) --check-split both > $(RUN_DIR)/data-check.txt || \
+	  { cat $(RUN_DIR)/data-check.txt; exit 1; }
+	$(CPSD) partition --config $(DEMO_CONFIG) --decomposer cgp --out $(RUN_DIR)/cgp5.json
+	$(CPSD) partition --config $(DEMO_CONFIG) --decomposer dgp --out $(RUN_DIR)/dgp5.json
 
 install: build
 	cmake --install $(BUILD_DIR) $(if $(PREFIX),--prefix $(PREFIX),)

@@ -51,8 +51,6 @@ struct Source {
       if (annotations.empty()) {
         throw ConfigError("give --config RUN.toml, or --format with --annotations (and --images)");
       }
-      // Command-line paths are relative to the working directory.
-      all.push_back("data.root=" + std::filesystem::current_path().string());
       return RunConfig::parse("", "command line", all, registry);
     }
     return RunConfig::load(config, all, registry);

@@ -89,7 +89,7 @@ int run_partition(const std::vector<std::string>& args, Context& context) {
   log::set_level(config.section("runtime").get_string("log_level"));
   const Options section = config.section("partition");
   if (stats_file.empty() && !section.get_string("statistics").empty()) {
-    stats_file = config.resolve_path(section.get_string("statistics")).string();
+    stats_file = path_option(section, "statistics").string();
   }
   // Without a statistics file, count them on the run's training set.
   const LabelStatistics stats =

@@ -18,7 +18,6 @@ namespace cpsd {
 struct RunConfig::Impl {
   std::shared_ptr<const toml::table> resolved;
   std::string source_name;
-  fs::path base_dir;  // directory of the config file ("" when parsed from text)
 };
 
 namespace {
@@ -192,7 +191,6 @@ RunConfig RunConfig::load(const fs::path& path, const std::vector<std::string>& 
   for (const std::string& o : overrides) apply_override(tree, o);
   auto impl = std::make_shared<Impl>();
   impl->source_name = path.string();
-  impl->base_dir = path.parent_path();
   impl->resolved = Resolver(registry, impl->source_name).resolve(std::move(tree));
   return RunConfig(std::move(impl));
 }
@@ -239,10 +237,17 @@ std::string RunConfig::to_toml() const {
 
 const std::string& RunConfig::source_name() const { return impl_->source_name; }
 
-fs::path RunConfig::resolve_path(const std::string& path) const {
-  const fs::path p(path);
-  if (p.is_absolute() || impl_->base_dir.empty()) return p;
-  return impl_->base_dir / p;
+fs::path path_option(const Options& options, std::string_view key) {
+  const fs::path p(options.get_string(key));
+  if (p.empty() || p.is_absolute()) return p;
+  const toml::node* node = options.impl().table->at_path(key).node();
+  const auto& source = node->source().path;
+  // Only values read from a file have a directory to be relative to.
+  if (!source || source->rfind("--set", 0) == 0 || source->rfind("defaults", 0) == 0 ||
+      *source == "host defaults" || !fs::exists(*source)) {
+    return p;
+  }
+  return fs::path(*source).parent_path() / p;
 }
 
 std::string options_json(const Options& options) {

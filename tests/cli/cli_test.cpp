@@ -239,3 +239,64 @@ TEST_F(CliPartition, ErrorsAreOneLineAndWriteNothing) {
 
 }  // namespace
 }  // namespace cpsd
+
+namespace cpsd {
+namespace {
+
+class CliData : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    const auto r = run_cpsd({"data", "make-fashion-scenes", "--out", (dir_->path() / "fs").string(),
+                             "--train-images", "80", "--val-images", "20", "--seed", "1"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    test::write_file(dir_->path() / "run.toml",
+                     "[data]\nroot = \"fs\"\n[data.train]\nannotations = \"annotations/instances_train.json\"\n"
+                     "images = \"train\"\n[data.val]\nannotations = \"annotations/instances_val.json\"\n"
+                     "images = \"val\"\n[partition]\nk = 4\n");
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string path(const char* name) { return (dir_->path() / name).string(); }
+  static test::TempDir* dir_;
+};
+test::TempDir* CliData::dir_ = nullptr;
+
+TEST_F(CliData, CheckStatsAndPartitionFromTheTrainingSet) {
+  auto r = run_cpsd({"data", "check", "--config", path("run.toml")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("instances_train.json: 80 images, 30 classes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("instances_val.json: 20 images, 30 classes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dataset is usable"), std::string::npos);
+  r = run_cpsd({"data", "stats", "--config", path("run.toml"), "--out", path("stats.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(test::read_file(dir_->path() / "stats.json").find("\"num_images\": 80"), std::string::npos);
+  r = run_cpsd({"partition", "--config", path("run.toml"), "--out", path("p.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("k = 4, seed = 0, 30 classes"), std::string::npos) << r.out;
+  // The same statistics from the file give the same partition.
+  r = run_cpsd({"partition", "--stats", path("stats.json"), "--k", "4", "--out", path("q.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto groups = [](const std::string& text) { return text.substr(text.find("\"groups\"")); };
+  EXPECT_EQ(groups(test::read_file(dir_->path() / "p.json")), groups(test::read_file(dir_->path() / "q.json")));
+}
+
+TEST_F(CliData, DirectFormatOptionsAndUnusableData) {
+  test::TempDir tmp;
+  test::write_file(tmp / "classes.txt", "cat\ndog\n");
+  test::write_file(tmp / "train.csv", "image,labels\nmissing.jpg,cat\n");
+  auto r = run_cpsd({"data", "check", "--format", "csv", "--annotations", (tmp / "train.csv").string(),
+                     "--images", tmp.path().string(), "--classes", (tmp / "classes.txt").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("missing.jpg: cannot open"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dataset is NOT usable"), std::string::npos);
+  test::write_file(tmp / "typo.csv", "image,labels\na.jpg,dgo\n");
+  expect_error(run_cpsd({"data", "check", "--format", "csv", "--annotations", (tmp / "typo.csv").string(),
+                         "--classes", (tmp / "classes.txt").string()}),
+               2, "typo.csv:2: unknown class 'dgo' (did you mean 'dog'?)");
+  expect_error(run_cpsd({"data", "check"}), 2, "give --config RUN.toml");
+  expect_error(run_cpsd({"data", "make-fashion-scenes", "--out", path("fs")}), 2, "already exists");
+  expect_error(run_cpsd({"data", "frob"}), 2, "expected check, stats");
+}
+
+}  // namespace
+}  // namespace cpsd

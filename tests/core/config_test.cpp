@@ -150,6 +150,20 @@ TEST_F(RunConfigTest, BasesMergeInOrderAndTheFileWins) {
   EXPECT_NE(c.section("runtime").where("seed").find("runtime.toml:3:8"), std::string::npos);
 }
 
+TEST_F(RunConfigTest, PathsAreRelativeToTheFileThatWroteThem) {
+  test::TempDir tmp;
+  test::write_file(tmp / "configs" / "_base_" / "data.toml",
+                   "[partition]\nstatistics = \"../../stats/s.json\"\n");
+  test::write_file(tmp / "configs" / "run.toml", "base = \"_base_/data.toml\"\n");
+  const RunConfig c = RunConfig::load(tmp / "configs" / "run.toml", {}, registry());
+  EXPECT_EQ(fs::weakly_canonical(path_option(c.section("partition"), "statistics")),
+            fs::weakly_canonical(tmp / "stats" / "s.json"));
+  const RunConfig over = RunConfig::load(tmp / "configs" / "run.toml", {"partition.statistics=x.json"},
+                                         registry());
+  EXPECT_EQ(path_option(over.section("partition"), "statistics"), fs::path("x.json"));
+  EXPECT_EQ(path_option(parse("").section("partition"), "statistics"), fs::path());
+}
+
 TEST_F(RunConfigTest, BaseErrors) {
   test::TempDir tmp;
   test::write_file(tmp / "a.toml", "base = \"b.toml\"\n");

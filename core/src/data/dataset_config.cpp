@@ -7,10 +7,12 @@
 namespace cpsd::data {
 namespace {
 
-fs::path resolve(const RunConfig& config, const fs::path& root, const std::string& path) {
-  if (path.empty()) return {};
-  const fs::path p(path);
-  return p.is_absolute() ? p : root / p;
+// A path option: relative to data.root when that is set, else to the file that wrote it.
+fs::path resolve(const fs::path& root, const Options& options, const char* key) {
+  const std::string value = options.get_string(key);
+  if (value.empty()) return {};
+  if (!root.empty() && !fs::path(value).is_absolute()) return root / value;
+  return path_option(options, key);
 }
 
 }  // namespace
@@ -20,15 +22,14 @@ const char* split_name(Split split) { return split == Split::train ? "train" : "
 Dataset load_dataset(const RunConfig& config, Split split) {
   const Options data = config.section("data");
   const Options part = data.get_table(split_name(split));
-  const fs::path root = config.resolve_path(data.get_string("root").empty() ? "." : data.get_string("root"));
-  const std::string annotations_key = part.get_string("annotations");
-  if (annotations_key.empty()) {
+  const fs::path root = path_option(data, "root");
+  if (part.get_string("annotations").empty()) {
     part.fail("annotations", std::string("not set: the ") + split_name(split) +
                                  " split needs its annotations (a file or directory)");
   }
-  const fs::path annotations = resolve(config, root, annotations_key);
-  const fs::path images = resolve(config, root, part.get_string("images"));
-  const fs::path classes = resolve(config, root, data.get_string("classes"));
+  const fs::path annotations = resolve(root, part, "annotations");
+  const fs::path images = resolve(root, part, "images");
+  const fs::path classes = resolve(root, data, "classes");
   const std::string format = data.get_string("format");
   if (format == "coco") {
     CocoOptions o;

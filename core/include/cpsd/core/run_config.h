@@ -49,9 +49,6 @@ class CPSD_CORE_API RunConfig {
   std::string to_toml() const;
   /// The file it was read from (or the name given to parse()).
   const std::string& source_name() const;
-  /// A path written in the config, resolved against the config file's directory (as is,
-  /// if absolute or if the config did not come from a file).
-  std::filesystem::path resolve_path(const std::string& path) const;
 
   struct Impl;
 
@@ -65,6 +62,11 @@ class CPSD_CORE_API RunConfig {
 /// ConfigErrors). For programs and tests that build implementations directly.
 CPSD_CORE_API Options plugin_options(const Registry& registry, Kind kind, std::string_view name,
                                      std::string_view toml_text = "");
+
+/// The path in string option `key`, resolved against the directory of the config file
+/// that wrote it (so a base file's paths are relative to the base file); values from
+/// --set or defaults are relative to the working directory. "" stays "".
+CPSD_CORE_API std::filesystem::path path_option(const Options& options, std::string_view key);
 
 /// The table of `options` as a JSON object (for files that record how they were made).
 CPSD_CORE_API std::string options_json(const Options& options);
