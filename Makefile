@@ -29,8 +29,7 @@ quickstart: build
 	@mkdir -p $(RUN_DIR)
 	$(CPSD) data check --config $(DEMO_CONFIG) --check-split both > $(RUN_DIR)/data-check.txt || \
 	  { cat $(RUN_DIR)/data-check.txt; exit 1; }
-	$(CPSD) partition --config $(DEMO_CONFIG) --decomposer cgp --out $(RUN_DIR)/cgp5.json
-	$(CPSD) partition --config $(DEMO_CONFIG) --decomposer dgp --out $(RUN_DIR)/dgp5.json
+	$(CPSD) run $(DEMO_CONFIG)
 
 install: build
 	cmake --install $(BUILD_DIR) $(if $(PREFIX),--prefix $(PREFIX),)

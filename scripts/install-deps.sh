@@ -16,6 +16,8 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev zlib1g-dev
   # the built-in demo dataset's source images
   dataset-fashion-mnist
+  # numerical references for the tests (and the peers of the benchmarks)
+  python3-numpy python3-sklearn python3-torch python3-torchvision
 )
 
 missing=()

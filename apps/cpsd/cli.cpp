@@ -22,6 +22,11 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       {"plugins", "list the installed plugins, or show one implementation's options", run_plugins},
       {"config", "check a run config or print it fully resolved", run_config},
+      {"run", "the whole pipeline: partitions, baseline, teachers, students, results table", run_run},
+      {"train", "train one model: the baseline, or one teacher (--part CGP:i)", run_train},
+      {"distill", "train one student (cpsd, cgpd, dgpd, sd, random) from the run's teachers", run_distill},
+      {"eval", "metrics of a checkpoint on the validation set, per-class AP", run_eval},
+      {"predict", "scores and labels of images with a checkpoint", run_predict},
       {"data", "check a dataset, count its label statistics, make the demo dataset, time loading",
        run_data},
       {"partition", "split the label set into k sub-tasks (CGP, DGP, random, ...)", run_partition},

@@ -61,5 +61,10 @@ int run_config(const std::vector<std::string>& args, Context& context);
 int run_model(const std::vector<std::string>& args, Context& context);
 int run_partition(const std::vector<std::string>& args, Context& context);
 int run_data(const std::vector<std::string>& args, Context& context);
+int run_run(const std::vector<std::string>& args, Context& context);
+int run_distill(const std::vector<std::string>& args, Context& context);
+int run_train(const std::vector<std::string>& args, Context& context);
+int run_eval(const std::vector<std::string>& args, Context& context);
+int run_predict(const std::vector<std::string>& args, Context& context);
 
 }  // namespace cpsd::cli

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cpsd model info --config FILE`: builds the configured model and runs one forward pass.
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 
 #include <torch/torch.h>
@@ -18,6 +20,31 @@ int64_t count(const std::vector<torch::Tensor>& tensors) {
   return n;
 }
 
+// Images/s of full training steps (forward, loss, backward, Adam step) on random data.
+int bench(MultiLabelModel& model, const RunConfig& config, const Registry& registry, int64_t classes,
+          int64_t size, int64_t batch, int64_t steps, int64_t warmup, int threads) {
+  if (batch < 1 || steps < 1 || warmup < 0) throw ConfigError("cpsd model bench: --batch, --steps >= 1, --warmup >= 0");
+  const std::string loss_name = config.selected(Kind::loss);
+  auto loss = registry.create_loss(loss_name, LossArgs{config.plugin_options(Kind::loss, loss_name), classes});
+  torch::optim::Adam optimizer(model.parameters(), torch::optim::AdamOptions(1e-4).weight_decay(1e-4));
+  model.train();
+  const torch::Tensor images = torch::rand({batch, 3, size, size});
+  const torch::Tensor targets = (torch::rand({batch, classes}) < 0.1).to(torch::kFloat);
+  auto step = [&] {
+    optimizer.zero_grad();
+    loss->forward({model.forward(images), targets, {}, {}}).total.backward();
+    optimizer.step();
+  };
+  for (int64_t i = 0; i < warmup; ++i) step();
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < steps; ++i) step();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("train step: batch %lld at %lldx%lld, %d threads: %.1f ms/step, %.1f images/s\n",
+              static_cast<long long>(batch), static_cast<long long>(size), static_cast<long long>(size), threads,
+              1e3 * seconds / steps, batch * steps / seconds);
+  return 0;
+}
+
 }  // namespace
 
 int run_model(const std::vector<std::string>& args, Context& context) {
@@ -26,20 +53,26 @@ int run_model(const std::vector<std::string>& args, Context& context) {
   std::string file;
   std::vector<std::string> overrides;
   po::options_description hidden;
-  hidden.add_options()("action", po::value(&action), "info");
+  hidden.add_options()("action", po::value(&action), "info | bench");
+  int64_t batch = 32, steps = 10, warmup = 2;
   po::options_description options("Options");
   options.add_options()
       ("config", po::value(&file), "run config (TOML)")
-      ("set", po::value(&overrides)->composing(), "override a config key (repeatable)");
+      ("set", po::value(&overrides)->composing(), "override a config key (repeatable)")
+      ("batch", po::value(&batch), "bench: batch size (32)")
+      ("steps", po::value(&steps), "bench: timed training steps (10)")
+      ("warmup", po::value(&warmup), "bench: untimed steps first (2)");
   add_common_options(options, common);
   po::positional_options_description positional;
   positional.add("action", 1);
   po::variables_map values;
-  if (!parse("model", "info --config FILE [--set KEY=VALUE ...] [options]", args, options, hidden,
+  if (!parse("model", "info|bench --config FILE [--set KEY=VALUE ...] [options]", args, options, hidden,
              positional, values)) {
     return 0;
   }
-  if (action != "info") throw ConfigError("cpsd model: expected `info --config FILE`");
+  if (action != "info" && action != "bench") {
+    throw ConfigError("cpsd model: expected `info --config FILE` or `bench --config FILE`");
+  }
   if (file.empty()) throw ConfigError("cpsd model info: missing --config FILE");
   const Registry& registry = context.plugins(common).registry();
   const RunConfig config = RunConfig::load(file, overrides, registry);
@@ -54,6 +87,7 @@ int run_model(const std::vector<std::string>& args, Context& context) {
   std::vector<std::string> names;
   for (int64_t i = 0; i < num_classes; ++i) names.push_back("class_" + std::to_string(i));
   auto model = build_model(config, registry, names);
+  if (action == "bench") return bench(*model, config, registry, num_classes, size, batch, steps, warmup, threads);
   model->eval();
 
   std::cout << "backbone/" << config.selected(Kind::backbone) << " + head/"

@@ -26,6 +26,40 @@ input_size = 224     # square input side in pixels
 
 [train]
 loss = "asl"         # classification loss registry name; options in [loss.<name>]
+epochs = 10
+batch_size = 32
+optimizer = "adam"   # adam (L2 weight decay added to the gradient, the reference) | adamw (decoupled)
+lr = 1e-4            # peak learning rate
+weight_decay = 1e-4  # not applied to biases and other 1-D parameters (the reference)
+schedule = "onecycle"  # onecycle (the reference) | constant
+pct_start = 0.1      # one-cycle: share of steps rising to lr
+div_factor = 25.0    # one-cycle: first lr = lr / div_factor
+final_div_factor = 1e4  # one-cycle: last lr = first lr / final_div_factor
+cycle_momentum = true   # one-cycle: Adam's beta1 goes max -> base -> max
+base_momentum = 0.85
+max_momentum = 0.95
+ema = 0.9997         # decay of the weight EMA evaluated beside the model (0 = off)
+grad_clip = 0.0      # clip the gradient norm to this (0 = off)
+threshold = 0.5      # sigmoid threshold of CP/CR/CF1/OP/OR/OF1 (the reference's validate.py: 0.8)
+log_seconds = 10.0   # progress line interval when not on a terminal
+
+[teachers]
+epochs = 0           # 0 = train.epochs (the paper: 20 for teachers, 80 for the student)
+lr = 0.0             # 0 = train.lr
+images = "all"       # all: every image, all-negative outside the sub-task (the reference code) | positive: only images with a positive in the sub-task (the paper's wording)
+
+[distill]
+loss = "distill"     # distillation loss registry name; options in [loss.<name>]
+cls_weight = 0.5     # weight of the classification loss; the distillation loss carries its own weights
+epochs = 0           # 0 = train.epochs
+lr = 0.0             # 0 = train.lr (the reference uses 1e-5 for the student)
+mode = "online"      # online: teachers run on each augmented batch | cached: logits on un-augmented images, computed once
+teacher_mode = "eval"  # eval (the paper) | train (what the reference code does: batch statistics, dropout on)
+
+[run]
+name = "run"         # run directory name under output
+output = "runs"      # relative to the working directory
+methods = ["baseline", "cpsd"]  # any of baseline, sd, cgpd, dgpd, cpsd, random
 
 [data]
 format = "coco"        # coco | nuswide | voc | csv
@@ -73,9 +107,20 @@ const std::vector<Selector>& selectors() {
       {Kind::backbone, "model", "backbone"},
       {Kind::head, "model", "head"},
       {Kind::loss, "train", "loss"},
+      {Kind::loss, "distill", "loss"},
       {Kind::decomposer, "partition", "decomposer"},
   };
   return s;
+}
+
+const std::vector<PathKey>& path_keys() {
+  static const std::vector<PathKey> keys = {
+      {"data.root", false},           {"data.classes", true},
+      {"data.train.annotations", true}, {"data.train.images", true},
+      {"data.val.annotations", true},   {"data.val.images", true},
+      {"partition.statistics", false},
+  };
+  return keys;
 }
 
 }  // namespace cpsd

@@ -18,4 +18,12 @@ struct Selector {
 
 const std::vector<Selector>& selectors();
 
+/// Host keys that hold file paths. A relative path is relative to the file that wrote it;
+/// `under_data_root`: relative to data.root instead when that is set.
+struct PathKey {
+  std::string_view key;
+  bool under_data_root;
+};
+const std::vector<PathKey>& path_keys();
+
 }  // namespace cpsd

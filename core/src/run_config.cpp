@@ -107,6 +107,11 @@ class Resolver {
       const std::string name = (*resolved)[s.section][s.key].value_or(std::string());
       if (!name.empty()) plugin_tables.try_emplace({s.kind, name});
     }
+    // A run may use several decomposers (CPSD needs cgp and dgp): all get their options.
+    for (const std::string& name : registry_.names(Kind::decomposer)) {
+      plugin_tables.try_emplace({Kind::decomposer, name});
+    }
+    absolutize_paths(*resolved);
     for (auto& [id, table] : plugin_tables) {
       const FactoryInfo& info = registry_.info(id.first, id.second);
       toml::table full = parse_defaults(info.defaults_toml, "defaults of " + info.key());
@@ -121,6 +126,22 @@ class Resolver {
   }
 
  private:
+  // Relative paths become absolute against the directory of the file that wrote them, so the
+  // resolved config (saved with runs and checkpoints) works from anywhere.
+  static void absolutize_paths(toml::table& resolved) {
+    const bool has_root = !resolved.at_path("data.root").value_or(std::string()).empty();
+    for (const PathKey& p : path_keys()) {
+      toml::node* node = resolved.at_path(p.key).node();
+      if (node == nullptr || (p.under_data_root && has_root)) continue;
+      const std::string value = node->value_or(std::string());
+      const auto& source = node->source().path;
+      if (value.empty() || fs::path(value).is_absolute() || !source || !fs::is_regular_file(*source)) continue;
+      const std::string absolute = fs::weakly_canonical(fs::path(*source).parent_path() / value).string();
+      const auto dot = p.key.rfind('.');
+      resolved.at_path(p.key.substr(0, dot)).as_table()->insert_or_assign(p.key.substr(dot + 1), absolute);
+    }
+  }
+
   void check(const toml::table& user) {
     const toml::table host = parse_defaults(host_defaults_toml(), "host defaults");
     for (const auto& [key, value] : user) {

@@ -3,10 +3,14 @@
 #include "asl_loss.h"
 #include "bce_loss.h"
 #include "cpsd/sdk/plugin.h"
+#include "distill_loss.h"
 
 CPSD_PLUGIN("losses", "0.1.0",
             cpsd::plugin::factory<cpsd::losses::AsymmetricLoss>(
                 "asl", "asymmetric loss (paper Eq. 4), reference defaults",
                 cpsd::losses::AsymmetricLoss::kDefaults),
             cpsd::plugin::factory<cpsd::losses::BinaryCrossEntropy>(
-                "bce", "binary cross-entropy on logits", cpsd::losses::BinaryCrossEntropy::kDefaults))
+                "bce", "binary cross-entropy on logits", cpsd::losses::BinaryCrossEntropy::kDefaults),
+            cpsd::plugin::factory<cpsd::losses::DistillationLoss>(
+                "distill", "student-to-teacher distillation: MSE (paper), KL or soft BCE per branch",
+                cpsd::losses::DistillationLoss::kDefaults))

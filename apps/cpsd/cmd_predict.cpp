@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cpsd predict --checkpoint CKPT IMAGES...|DIR --out FILE.csv|FILE.json`.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "cpsd/core/atomic_file.h"
+#include "cpsd/core/data/dataset_config.h"
+#include "cpsd/core/engine/saved_model.h"
+#include "cpsd/core/engine/trainer.h"
+#include "cpsd/core/runtime.h"
+#include "cpsd/sdk/error.h"
+
+namespace fs = std::filesystem;
+
+namespace cpsd::cli {
+namespace {
+
+std::vector<std::string> image_paths(const std::vector<std::string>& inputs) {
+  static const std::vector<std::string> kExtensions = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"};
+  std::vector<std::string> paths;
+  for (const std::string& in : inputs) {
+    if (fs::is_directory(in)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::recursive_directory_iterator(in)) {
+        std::string ext = e.path().extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+        if (e.is_regular_file() && std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end()) {
+          found.push_back(e.path().string());
+        }
+      }
+      std::sort(found.begin(), found.end());
+      paths.insert(paths.end(), found.begin(), found.end());
+    } else if (fs::exists(in)) {
+      paths.push_back(in);
+    } else {
+      throw ConfigError("cpsd predict: " + in + ": no such image or directory");
+    }
+  }
+  if (paths.empty()) throw ConfigError("cpsd predict: no images found in the given paths");
+  return paths;
+}
+
+// Per-class thresholds: "name,threshold" lines (a header is allowed) or a JSON object.
+std::vector<double> read_thresholds(const std::string& file, const std::vector<std::string>& classes,
+                                    double fallback) {
+  std::vector<double> t(classes.size(), fallback);
+  std::map<std::string, double> given;
+  if (fs::path(file).extension() == ".json") {
+    std::ifstream in(file);
+    if (!in) throw ConfigError(file + ": not found");
+    try {
+      for (const auto& [k, v] : nlohmann::json::parse(in).items()) given[k] = v.get<double>();
+    } catch (const nlohmann::json::exception& e) {
+      throw ConfigError(file + ": expected {\"class\": threshold, ...}: " + e.what());
+    }
+  } else {
+    std::ifstream in(file);
+    if (!in) throw ConfigError(file + ": not found");
+    int line_number = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_number;
+      const auto comma = line.find(',');
+      if (line.empty() || comma == std::string::npos) continue;
+      try {
+        given[line.substr(0, comma)] = std::stod(line.substr(comma + 1));
+      } catch (const std::exception&) {
+        if (line_number > 1) throw ConfigError(file + ":" + std::to_string(line_number) + ": expected name,threshold");
+      }
+    }
+  }
+  for (const auto& [name, value] : given) {
+    auto it = std::find(classes.begin(), classes.end(), name);
+    if (it == classes.end()) throw ConfigError(file + ": unknown class '" + name + "'");
+    if (value <= 0 || value >= 1) throw ConfigError(file + ": threshold of '" + name + "' must be in (0, 1)");
+    t[it - classes.begin()] = value;
+  }
+  return t;
+}
+
+}  // namespace
+
+int run_predict(const std::vector<std::string>& args, Context& context) {
+  CommonOptions common;
+  std::string checkpoint, out, thresholds_file, weights = "best";
+  std::vector<std::string> inputs;
+  double threshold = 0.5;
+  po::options_description hidden;
+  hidden.add_options()("inputs", po::value(&inputs)->composing(), "images or directories");
+  po::options_description options("Options");
+  options.add_options()
+      ("checkpoint", po::value(&checkpoint), "a cpsd checkpoint")
+      ("out", po::value(&out), "FILE.csv or FILE.json")
+      ("threshold", po::value(&threshold), "sigmoid threshold for the predicted labels (0.5)")
+      ("thresholds", po::value(&thresholds_file), "per-class thresholds: CSV name,threshold or JSON object")
+      ("weights", po::value(&weights), "best (default) | model | ema");
+  add_common_options(options, common);
+  po::positional_options_description positional;
+  positional.add("inputs", -1);
+  po::variables_map values;
+  if (!parse("predict", "--checkpoint CKPT --out FILE.csv|FILE.json IMAGES...|DIR [options]", args, options,
+             hidden, positional, values)) {
+    return 0;
+  }
+  if (checkpoint.empty()) throw ConfigError("cpsd predict: missing --checkpoint FILE");
+  if (out.empty()) throw ConfigError("cpsd predict: missing --out FILE.csv or FILE.json");
+  const std::string ext = fs::path(out).extension().string();
+  if (ext != ".csv" && ext != ".json") throw ConfigError("cpsd predict: --out must end in .csv or .json");
+  if (inputs.empty()) throw ConfigError("cpsd predict: give images or directories to predict");
+  if (threshold <= 0 || threshold >= 1) throw ConfigError("cpsd predict: --threshold must be in (0, 1)");
+  const Registry& registry = context.plugins(common).registry();
+  engine::SavedModel saved = engine::load_saved_model(checkpoint, registry, weights, std::nullopt);
+  apply_runtime(saved.config);
+  const std::vector<std::string>& classes = saved.meta.class_names;
+  const std::vector<double> limits =
+      thresholds_file.empty() ? std::vector<double>(classes.size(), threshold)
+                              : read_thresholds(thresholds_file, classes, threshold);
+
+  auto images = std::make_shared<data::Dataset>();
+  images->name = "images";
+  images->class_names = classes;
+  for (const std::string& p : image_paths(inputs)) images->samples.push_back({p, {}, {}});
+  auto loader = data::make_loader(saved.config, images, false, saved.config.section("train").get_int("batch_size"));
+  std::vector<int64_t> all(classes.size());
+  for (std::size_t c = 0; c < all.size(); ++c) all[c] = static_cast<int64_t>(c);
+  const engine::Predictions p = engine::predict(*saved.model, *loader, all);
+  const at::Tensor scores = at::sigmoid(p.logits).to(at::kDouble).contiguous();
+  const double* s = scores.data_ptr<double>();
+  const std::size_t m = classes.size();
+
+  std::string text;
+  if (ext == ".csv") {
+    text = "image";
+    for (const std::string& c : classes) text += "," + c;
+    text += ",labels\n";
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t i = 0; i < p.indices.size(); ++i) {
+    const std::string& path = images->samples[p.indices[i]].path;
+    std::vector<std::string> labels;
+    nlohmann::json score_map = nlohmann::json::object();
+    std::string line = path;
+    for (std::size_t c = 0; c < m; ++c) {
+      const double v = s[i * m + c];
+      if (v >= limits[c]) labels.push_back(classes[c]);
+      char buffer[32];
+      std::snprintf(buffer, sizeof(buffer), ",%.6f", v);
+      line += buffer;
+      score_map[classes[c]] = v;
+    }
+    std::string joined;
+    for (const std::string& l : labels) joined += (joined.empty() ? "" : ";") + l;
+    text += line + "," + joined + "\n";
+    rows.push_back({{"image", path}, {"scores", score_map}, {"labels", labels}});
+  }
+  write_file_atomically(out, ext == ".csv" ? text : rows.dump(2) + "\n");
+  std::printf("predicted %zu images with %s (%s weights): %s\n", p.indices.size(), checkpoint.c_str(),
+              saved.weights.c_str(), out.c_str());
+  return 0;
+}
+
+}  // namespace cpsd::cli

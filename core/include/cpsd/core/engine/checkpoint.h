@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// Training checkpoints: weights, EMA, optimizer, progress, RNG and the resolved config.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include "cpsd/core/export.h"
+
+namespace cpsd::engine {
+
+/// What a checkpoint says about itself; enough to rebuild its model with the registry.
+struct CheckpointMeta {
+  std::string job;                        ///< e.g. "baseline", "cgp_3", "student_cpsd"
+  int64_t epoch = 0;                      ///< epochs completed
+  int64_t step = 0;                       ///< optimizer steps done
+  double best_map = -1;                   ///< best validation mAP so far (percent)
+  int64_t best_epoch = -1;
+  std::string best_source;                ///< "model" or "ema": which weights reached best_map
+  std::string config_toml;                ///< the resolved run config
+  std::vector<std::string> class_names;   ///< the model's outputs, in order
+  std::vector<int64_t> class_indices;     ///< their indices in the dataset's label set
+};
+
+/// Writes atomically (temp file, fsync, rename): the model, its EMA (may be null), the
+/// optimizer state (may be null), the CPU generator state and `meta`.
+CPSD_CORE_API void save_checkpoint(const std::filesystem::path& path, const CheckpointMeta& meta,
+                                   torch::nn::Module& model, torch::nn::Module* ema,
+                                   torch::optim::Optimizer* optimizer, const at::Tensor& rng_state);
+
+/// Reads only the metadata. ConfigError if the file is missing or not a cpsd checkpoint.
+CPSD_CORE_API CheckpointMeta read_checkpoint_meta(const std::filesystem::path& path);
+
+/// Loads the "model" or "ema" weights into `model` (same architecture).
+CPSD_CORE_API void load_checkpoint_weights(const std::filesystem::path& path, const std::string& which,
+                                           torch::nn::Module& model);
+
+/// Restores model, EMA, optimizer and returns the saved generator state.
+CPSD_CORE_API at::Tensor load_training_state(const std::filesystem::path& path, torch::nn::Module& model,
+                                             torch::nn::Module* ema, torch::optim::Optimizer* optimizer);
+
+}  // namespace cpsd::engine

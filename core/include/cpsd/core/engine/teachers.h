@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// Teachers of the sub-tasks and their logits merged back into the full label order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "cpsd/core/data/dataset.h"
+#include "cpsd/core/engine/trainer.h"
+#include "cpsd/core/export.h"
+#include "cpsd/core/model.h"
+
+namespace cpsd::engine {
+
+/// The teachers of one branch (a partition, e.g. "cgp"): model t predicts groups[t].
+struct TeacherBranch {
+  std::string name;
+  std::vector<std::vector<int64_t>> groups;
+  std::vector<std::shared_ptr<MultiLabelModel>> models;
+};
+
+/// The paper's rho: scatters each teacher's [N, |group|] outputs to its classes' columns
+/// of an [N, num_classes] tensor. The groups must cover every class once.
+CPSD_CORE_API at::Tensor merge_teacher_logits(const std::vector<at::Tensor>& outputs,
+                                              const std::vector<std::vector<int64_t>>& groups,
+                                              int64_t num_classes);
+
+/// Runs every branch's teachers on each training batch (no gradients) and merges them.
+/// train_mode = true reproduces the reference code (BatchNorm on batch statistics,
+/// dropout active); false is the paper's eval mode.
+CPSD_CORE_API TeacherProvider online_teachers(std::vector<TeacherBranch> branches, bool train_mode,
+                                              int64_t num_classes);
+
+/// Each branch's merged logits on every training image, without augmentation: [N, C] per
+/// branch, row = sample index. Computed once with the config's evaluation pipeline.
+CPSD_CORE_API std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>& branches,
+                                                             const RunConfig& config,
+                                                             std::shared_ptr<const data::Dataset> train,
+                                                             int64_t num_classes);
+
+/// Serves precomputed logits by the batch's sample indices (no teacher runs).
+CPSD_CORE_API TeacherProvider cached_teachers(std::vector<std::string> names, std::vector<at::Tensor> logits);
+
+}  // namespace cpsd::engine

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpsd/core/engine/checkpoint.h"
+
+#include <sstream>
+
+#include <ATen/ATen.h>
+#include <torch/serialize.h>
+
+#include "cpsd/core/atomic_file.h"
+#include "cpsd/sdk/error.h"
+
+namespace fs = std::filesystem;
+
+namespace cpsd::engine {
+namespace {
+
+constexpr const char* kFormat = "cpsd-checkpoint-1";
+
+std::string join_lines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += s + "\n";
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+torch::serialize::InputArchive open(const fs::path& path) {
+  if (!fs::is_regular_file(path)) throw ConfigError(path.string() + ": checkpoint not found");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path.string());
+  } catch (const c10::Error& e) {
+    throw ConfigError(path.string() + ": not a readable checkpoint (truncated or not a cpsd file): " +
+                      e.what_without_backtrace());
+  }
+  c10::IValue format;
+  if (!archive.try_read("format", format) || !format.isString() || format.toStringRef() != kFormat) {
+    throw ConfigError(path.string() + ": not a cpsd checkpoint (no '" + kFormat + "' marker)");
+  }
+  return archive;
+}
+
+void load_module(torch::serialize::InputArchive& archive, const char* key, torch::nn::Module& module,
+                 const fs::path& path) {
+  torch::serialize::InputArchive part;
+  if (!archive.try_read(key, part)) throw ConfigError(path.string() + ": has no '" + key + "' weights");
+  try {
+    module.load(part);
+  } catch (const c10::Error& e) {
+    throw ConfigError(path.string() + ": its '" + key + "' weights do not fit the model built from its "
+                      "config: " + e.what_without_backtrace());
+  }
+}
+
+}  // namespace
+
+void save_checkpoint(const fs::path& path, const CheckpointMeta& meta, torch::nn::Module& model,
+                     torch::nn::Module* ema, torch::optim::Optimizer* optimizer, const at::Tensor& rng_state) {
+  torch::serialize::OutputArchive archive;
+  archive.write("format", c10::IValue(std::string(kFormat)));
+  archive.write("job", c10::IValue(meta.job));
+  archive.write("epoch", c10::IValue(meta.epoch));
+  archive.write("step", c10::IValue(meta.step));
+  archive.write("best_map", c10::IValue(meta.best_map));
+  archive.write("best_epoch", c10::IValue(meta.best_epoch));
+  archive.write("best_source", c10::IValue(meta.best_source));
+  archive.write("config", c10::IValue(meta.config_toml));
+  archive.write("class_names", c10::IValue(join_lines(meta.class_names)));
+  archive.write("class_indices", at::tensor(meta.class_indices, at::kLong));
+  if (rng_state.defined()) archive.write("rng_state", rng_state);
+  torch::serialize::OutputArchive model_part;
+  model.save(model_part);
+  archive.write("model", model_part);
+  if (ema != nullptr) {
+    torch::serialize::OutputArchive ema_part;
+    ema->save(ema_part);
+    archive.write("ema", ema_part);
+  }
+  if (optimizer != nullptr) {
+    torch::serialize::OutputArchive optimizer_part;
+    optimizer->save(optimizer_part);
+    archive.write("optimizer", optimizer_part);
+  }
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomically(path, bytes.str());
+}
+
+CheckpointMeta read_checkpoint_meta(const fs::path& path) {
+  torch::serialize::InputArchive archive = open(path);
+  CheckpointMeta meta;
+  c10::IValue v;
+  auto read = [&](const char* key) -> c10::IValue& {
+    if (!archive.try_read(key, v)) throw ConfigError(path.string() + ": checkpoint lacks '" + key + "'");
+    return v;
+  };
+  meta.job = read("job").toStringRef();
+  meta.epoch = read("epoch").toInt();
+  meta.step = read("step").toInt();
+  meta.best_map = read("best_map").toDouble();
+  meta.best_epoch = read("best_epoch").toInt();
+  meta.best_source = read("best_source").toStringRef();
+  meta.config_toml = read("config").toStringRef();
+  meta.class_names = split_lines(read("class_names").toStringRef());
+  at::Tensor indices;
+  archive.read("class_indices", indices);
+  meta.class_indices.assign(indices.data_ptr<int64_t>(), indices.data_ptr<int64_t>() + indices.numel());
+  return meta;
+}
+
+void load_checkpoint_weights(const fs::path& path, const std::string& which, torch::nn::Module& model) {
+  if (which != "model" && which != "ema") throw ConfigError("weights must be \"model\" or \"ema\"");
+  torch::serialize::InputArchive archive = open(path);
+  load_module(archive, which.c_str(), model, path);
+}
+
+at::Tensor load_training_state(const fs::path& path, torch::nn::Module& model, torch::nn::Module* ema,
+                               torch::optim::Optimizer* optimizer) {
+  torch::serialize::InputArchive archive = open(path);
+  load_module(archive, "model", model, path);
+  if (ema != nullptr) load_module(archive, "ema", *ema, path);
+  if (optimizer != nullptr) {
+    torch::serialize::InputArchive part;
+    if (!archive.try_read("optimizer", part)) throw ConfigError(path.string() + ": has no optimizer state");
+    optimizer->load(part);
+  }
+  at::Tensor rng;
+  archive.try_read("rng_state", rng);
+  return rng;
+}
+
+}  // namespace cpsd::engine

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpsd/core/engine/pipeline.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <ATen/ATen.h>
+
+#include "../json_file.h"
+#include "cpsd/core/affinity_picture.h"
+#include "cpsd/core/atomic_file.h"
+#include "cpsd/core/data/dataset_config.h"
+#include "cpsd/core/decompose.h"
+#include "cpsd/core/engine/checkpoint.h"
+#include "cpsd/core/engine/teachers.h"
+#include "cpsd/core/engine/trainer.h"
+#include "cpsd/core/label_statistics_io.h"
+#include "cpsd/core/log.h"
+#include "cpsd/core/model.h"
+#include "cpsd/core/partition_file.h"
+#include "cpsd/core/progress.h"
+#include "cpsd/sdk/error.h"
+
+namespace fs = std::filesystem;
+
+namespace cpsd::engine {
+
+std::vector<std::string> branches_of(const std::string& method) {
+  if (method == "baseline") return {};
+  if (method == "sd") return {"full"};
+  if (method == "cgpd") return {"cgp"};
+  if (method == "dgpd") return {"dgp"};
+  if (method == "cpsd") return {"cgp", "dgp"};
+  if (method == "random") return {"random"};
+  throw ConfigError("unknown method '" + method + "' in run.methods: use baseline, sd, cgpd, dgpd, cpsd or random");
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// 0..m-1: the classes of a full-label model.
+std::vector<int64_t> first_classes(int64_t m) {
+  std::vector<int64_t> c(static_cast<std::size_t>(m));
+  for (std::size_t i = 0; i < c.size(); ++i) c[i] = static_cast<int64_t>(i);
+  return c;
+}
+
+}  // namespace
+
+Job make_job(const RunConfig& config, const Registry& registry, const data::Dataset& train,
+             const std::string& name, const std::vector<int64_t>& classes, const fs::path& dir, double ema) {
+  std::vector<std::string> names;
+  for (int64_t c : classes) names.push_back(train.class_names[c]);
+  Job job;
+  job.name = name;
+  job.model = build_model(config, registry, names);
+  if (ema > 0) job.ema_model = build_model(config, registry, names);
+  job.classes = classes;
+  const std::string loss = config.selected(Kind::loss);
+  job.loss = registry.create_loss(loss, LossArgs{config.plugin_options(Kind::loss, loss),
+                                                 static_cast<int64_t>(classes.size())});
+  job.dir = dir;
+  return job;
+}
+
+
+std::vector<std::vector<int64_t>> partition_groups(const std::string& branch, const RunConfig& config,
+                                                const Registry& registry, const LabelStatistics& stats,
+                                                const fs::path& dir) {
+  if (branch == "full") return {first_classes(stats.num_classes())};
+  const int64_t k = config.section("partition").get_int("k");
+  const uint64_t seed = static_cast<uint64_t>(config.section("runtime").get_int("seed"));
+  const fs::path file = dir / (branch + std::to_string(k) + ".json");
+  const std::string hash = statistics_hash(stats);
+  if (fs::exists(file)) {
+    const LabelPartition p = read_partition(file, stats.class_names);
+    if (p.statistics_hash == hash && p.seed == seed && p.decomposer == branch &&
+        p.options_json == options_json(config.plugin_options(Kind::decomposer, branch))) {
+      return p.groups;
+    }
+    log::info("{} was made from other statistics or settings: partitioning again", file.string());
+  }
+  const DecomposeResult r = decompose_labels(registry, branch, config.plugin_options(Kind::decomposer, branch),
+                                             stats, k, seed);
+  write_partition(r.partition, file, PartitionFormat::cpsd);
+  write_affinity_picture(fs::path(file).replace_extension(".png"), r.affinity, r.partition.groups);
+  log::info("partition {}: {} groups of sizes {}", file.string(), k, [&] {
+    std::string sizes;
+    for (const auto& g : r.partition.groups) sizes += (sizes.empty() ? "" : ", ") + std::to_string(g.size());
+    return sizes;
+  }());
+  return r.partition.groups;
+}
+
+fs::path run_directory(const RunConfig& config) {
+  const Options run = config.section("run");
+  return fs::path(run.get_string("output")) / run.get_string("name");
+}
+
+namespace {
+
+MethodResult to_result(const std::string& method, const JobResult& r, const fs::path& dir) {
+  MethodResult m;
+  m.method = method;
+  m.metrics = r.best_metrics;
+  m.best_epoch = r.best_epoch;
+  m.best_source = r.best_source;
+  m.checkpoint = dir / "best.ckpt";
+  return m;
+}
+
+void write_manifest(const fs::path& path, const std::map<std::string, std::vector<Job>>& teachers,
+                    const std::map<std::string, std::vector<JobResult>>& results, const data::Dataset& train,
+                    const std::string& hash) {
+  Json list = Json::array();
+  for (const auto& [branch, jobs] : teachers) {
+    for (std::size_t t = 0; t < jobs.size(); ++t) {
+      std::vector<std::string> names;
+      for (int64_t c : jobs[t].classes) names.push_back(train.class_names[c]);
+      list.push_back({{"branch", branch},
+                      {"index", t},
+                      {"classes", names},
+                      {"class_indices", jobs[t].classes},
+                      {"statistics_hash", hash},
+                      {"best_map", results.at(branch)[t].best_map},
+                      {"best_epoch", results.at(branch)[t].best_epoch},
+                      {"checkpoint", (jobs[t].dir / "best.ckpt").string()}});
+    }
+  }
+  write_file_atomically(path, json_text(list));
+}
+
+}  // namespace
+
+PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
+  const Options run = config.section("run");
+  const fs::path run_dir = run_directory(config);
+  const std::vector<std::string> methods = run.get_string_list("methods");
+  if (methods.empty()) run.fail("methods", "name at least one method");
+  std::set<std::string> branches;
+  for (const std::string& m : methods) {
+    for (const std::string& b : branches_of(m)) branches.insert(b);
+  }
+  fs::create_directories(run_dir);
+  write_file_atomically(run_dir / "config.toml", config.to_toml());
+  PipelineReport report;
+
+  auto start = Clock::now();
+  auto train = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::train));
+  auto val = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::val));
+  if (val->class_names != train->class_names) {
+    throw ConfigError("the validation split's classes differ from the training split's (check data.val)");
+  }
+  const LabelStatistics stats = data::dataset_statistics(*train);
+  write_statistics(stats, run_dir / "statistics.json");
+  std::map<std::string, std::vector<std::vector<int64_t>>> groups;
+  for (const std::string& b : branches) groups[b] = partition_groups(b, config, registry, stats, run_dir / "partitions");
+  report.stages.push_back({"data + partitions", since(start)});
+
+  const double threshold = config.section("train").get_double("threshold");
+  std::map<std::string, JobResult> method_results;
+
+  if (std::find(methods.begin(), methods.end(), "baseline") != methods.end()) {
+    start = Clock::now();
+    const TrainSettings settings = read_train_settings(config, "train");
+    std::vector<Job> jobs = {make_job(config, registry, *train, "baseline", first_classes(train->num_classes()),
+                                      run_dir / "baseline", settings.ema)};
+    log::info("stage baseline: 1 model, {} epochs", settings.epochs);
+    report.results.push_back(
+        to_result("baseline", train_jobs(jobs, settings, config, train, val, true).front(), run_dir / "baseline"));
+    report.stages.push_back({"baseline", since(start)});
+  }
+
+  // Teachers: every branch's sub-task models, trained together on one decoded stream.
+  std::map<std::string, std::vector<Job>> teachers;
+  std::map<std::string, std::vector<JobResult>> teacher_results;
+  if (!branches.empty()) {
+    start = Clock::now();
+    const TrainSettings settings = read_train_settings(config, "teachers");
+    const std::string images = config.section("teachers").get_string("images");
+    if (images != "all" && images != "positive") {
+      config.section("teachers").fail("images", "must be \"all\" or \"positive\"");
+    }
+    std::vector<Job> all;
+    for (const std::string& b : branches) {
+      for (std::size_t t = 0; t < groups[b].size(); ++t) {
+        Job job = make_job(config, registry, *train, b + "_" + std::to_string(t), groups[b][t],
+                           run_dir / "teachers" / (b + "_" + std::to_string(t)), settings.ema);
+        job.positives_only = images == "positive";
+        all.push_back(std::move(job));
+      }
+    }
+    log::info("stage teachers: {} models ({}), {} epochs", all.size(), [&] {
+      std::string s;
+      for (const std::string& b : branches) s += (s.empty() ? "" : ", ") + b + " " + std::to_string(groups[b].size());
+      return s;
+    }(), settings.epochs);
+    const std::vector<JobResult> results = train_jobs(all, settings, config, train, val, true);
+    std::size_t next = 0;
+    for (const std::string& b : branches) {
+      for (std::size_t t = 0; t < groups[b].size(); ++t, ++next) {
+        // Teach with the best weights (model or EMA) of each teacher.
+        load_checkpoint_weights(all[next].dir / "best.ckpt", results[next].best_source, *all[next].model);
+        teachers[b].push_back(all[next]);
+        teacher_results[b].push_back(results[next]);
+      }
+    }
+    write_manifest(run_dir / "teachers" / "manifest.json", teachers, teacher_results, *train, statistics_hash(stats));
+    report.stages.push_back({"teachers", since(start)});
+  }
+
+  // Students.
+  const Options distill = config.section("distill");
+  const std::string mode = distill.get_string("mode");
+  if (mode != "online" && mode != "cached") distill.fail("mode", "must be \"online\" or \"cached\"");
+  const std::string teacher_mode = distill.get_string("teacher_mode");
+  if (teacher_mode != "eval" && teacher_mode != "train") distill.fail("teacher_mode", "must be \"eval\" or \"train\"");
+  std::map<std::string, at::Tensor> cache;
+  if (mode == "cached" && !teachers.empty()) {
+    start = Clock::now();
+    std::vector<TeacherBranch> tb;
+    for (const auto& [b, jobs] : teachers) {
+      TeacherBranch branch{b, groups[b], {}};
+      for (const Job& j : jobs) branch.models.push_back(j.model);
+      tb.push_back(branch);
+    }
+    const std::vector<at::Tensor> logits = compute_teacher_logits(tb, config, train, train->num_classes());
+    for (std::size_t i = 0; i < tb.size(); ++i) cache[tb[i].name] = logits[i];
+    report.stages.push_back({"teacher logits", since(start)});
+  }
+  for (const std::string& method : methods) {
+    if (method == "baseline") continue;
+    start = Clock::now();
+    const TrainSettings settings = read_train_settings(config, "distill");
+    Job job = make_job(config, registry, *train, "student_" + method, first_classes(train->num_classes()), run_dir / method,
+                       settings.ema);
+    const std::string loss = distill.get_string("loss");
+    job.distill_loss = registry.create_loss(loss, LossArgs{config.plugin_options(Kind::loss, loss),
+                                                           train->num_classes()});
+    job.cls_weight = distill.get_double("cls_weight");
+    std::vector<TeacherBranch> tb;
+    std::vector<std::string> names;
+    std::vector<at::Tensor> cached;
+    for (const std::string& b : branches_of(method)) {
+      TeacherBranch branch{b, groups[b], {}};
+      for (const Job& j : teachers[b]) branch.models.push_back(j.model);
+      tb.push_back(branch);
+      names.push_back(b);
+      if (mode == "cached") cached.push_back(cache[b]);
+    }
+    job.teachers = mode == "cached" ? cached_teachers(names, cached)
+                                    : online_teachers(tb, teacher_mode == "train", train->num_classes());
+    log::info("stage student {}: teachers {}, {} epochs, {} logits", method, [&] {
+      std::string s;
+      for (const std::string& n : names) s += (s.empty() ? "" : " + ") + n;
+      return s;
+    }(), settings.epochs, mode);
+    std::vector<Job> jobs = {std::move(job)};
+    report.results.push_back(
+        to_result(method, train_jobs(jobs, settings, config, train, val, true).front(), run_dir / method));
+    report.stages.push_back({"student " + method, since(start)});
+  }
+
+  const std::string table = results_table(report, threshold);
+  write_file_atomically(run_dir / "results.md", table);
+  Json rows = Json::array();
+  for (const MethodResult& r : report.results) {
+    rows.push_back({{"method", r.method}, {"map", r.metrics.map}, {"cf1", r.metrics.cf1}, {"of1", r.metrics.of1},
+                    {"cp", r.metrics.cp}, {"cr", r.metrics.cr}, {"op", r.metrics.op}, {"or", r.metrics.orecall},
+                    {"best_epoch", r.best_epoch}, {"best_source", r.best_source},
+                    {"checkpoint", r.checkpoint.string()}, {"ap", r.metrics.ap}});
+  }
+  Json stages = Json::array();
+  for (const StageTime& s : report.stages) stages.push_back({{"stage", s.stage}, {"seconds", s.seconds}});
+  write_file_atomically(run_dir / "results.json",
+                        json_text({{"threshold", threshold}, {"results", rows}, {"stages", stages}}));
+  return report;
+}
+
+std::string results_table(const PipelineReport& report, double threshold) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(2);
+  out << "| method | mAP | CF1 | OF1 | CP | CR | OP | OR | best epoch |\n"
+      << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const MethodResult& r : report.results) {
+    const Metrics& m = r.metrics;
+    out << "| " << r.method << " | " << m.map << " | " << m.cf1 << " | " << m.of1 << " | " << m.cp << " | "
+        << m.cr << " | " << m.op << " | " << m.orecall << " | " << r.best_epoch << " (" << r.best_source
+        << ") |\n";
+  }
+  out << "\nthresholded metrics at sigmoid >= " << threshold << "; mAP over classes with validation positives\n\n"
+      << "| stage | wall time |\n|---|---:|\n";
+  for (const StageTime& s : report.stages) out << "| " << s.stage << " | " << format_duration(s.seconds) << " |\n";
+  return out.str();
+}
+
+}  // namespace cpsd::engine

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one-cycle schedule against its formula and PyTorch's OneCycleLR; the weight EMA.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include <torch/torch.h>
+
+#include "cpsd/core/engine/ema.h"
+#include "cpsd/core/engine/one_cycle.h"
+#include "cpsd/sdk/error.h"
+#include "test_support.h"
+
+namespace cpsd::engine {
+namespace {
+
+TEST(OneCycle, EndpointsAndShape) {
+  OneCycleOptions o;
+  o.max_lr = 1e-3;
+  o.total_steps = 100;
+  const OneCycle s(o);
+  EXPECT_NEAR(s.lr(0), 1e-3 / 25, 1e-15);
+  EXPECT_NEAR(s.lr(9), 1e-3, 1e-15);  // pct_start 0.1: the peak at step 0.1 * 100 - 1
+  EXPECT_NEAR(s.lr(99), 1e-3 / 25 / 1e4, 1e-15);
+  EXPECT_NEAR(s.momentum(0), 0.95, 1e-15);
+  EXPECT_NEAR(s.momentum(9), 0.85, 1e-15);
+  EXPECT_NEAR(s.momentum(99), 0.95, 1e-15);
+  // Halfway through the annealing phase the lr is the mean of its ends.
+  EXPECT_NEAR(s.lr(54), (1e-3 + 1e-3 / 25 / 1e4) / 2, 1e-15);
+  EXPECT_THROW(OneCycle(OneCycleOptions{1e-3, 0}), ConfigError);
+}
+
+TEST(OneCycle, MatchesPyTorch) {
+  test::TempDir tmp;
+  test::write_file(tmp / "sched.py",
+                   "import torch\n"
+                   "p = [torch.nn.Parameter(torch.zeros(1))]\n"
+                   "opt = torch.optim.Adam(p, lr=1e-3)\n"
+                   "s = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-4, total_steps=37, pct_start=0.3,\n"
+                   "    div_factor=10, final_div_factor=100, base_momentum=0.8, max_momentum=0.9)\n"
+                   "for i in range(37):\n"
+                   "    g = opt.param_groups[0]\n"
+                   "    print(repr(g['lr']), repr(g['betas'][0]))\n"
+                   "    opt.step()\n"
+                   "    if i < 36: s.step()\n");
+  FILE* pipe = popen(("/usr/bin/python3 " + (tmp / "sched.py").string() + " 2>/dev/null").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  OneCycleOptions o;
+  o.max_lr = 3e-4;
+  o.total_steps = 37;
+  o.pct_start = 0.3;
+  o.div_factor = 10;
+  o.final_div_factor = 100;
+  o.base_momentum = 0.8;
+  o.max_momentum = 0.9;
+  const OneCycle ours(o);
+  double lr = 0, momentum = 0;
+  int step = 0;
+  while (std::fscanf(pipe, "%lf %lf", &lr, &momentum) == 2) {
+    EXPECT_NEAR(ours.lr(step), lr, 1e-12) << "step " << step;
+    EXPECT_NEAR(ours.momentum(step), momentum, 1e-12) << "step " << step;
+    ++step;
+  }
+  ASSERT_EQ(pclose(pipe), 0) << "python3-torch is needed (scripts/install-deps.sh)";
+  EXPECT_EQ(step, 37);
+}
+
+TEST(ModelEma, AveragesFloatsAndCopiesCounters) {
+  torch::nn::BatchNorm1d model(2), shadow(2);
+  {
+    torch::NoGradGuard no_grad;
+    model->weight.fill_(1.0);
+  }
+  ModelEma ema(shadow.ptr(), *model, 0.9);
+  EXPECT_TRUE(torch::equal(shadow->weight, model->weight));
+  {
+    torch::NoGradGuard no_grad;
+    model->weight.fill_(2.0);
+    model->num_batches_tracked.fill_(7);
+  }
+  ema.update(*model);
+  EXPECT_NEAR(shadow->weight[0].item<double>(), 0.9 * 1.0 + 0.1 * 2.0, 1e-6);
+  EXPECT_EQ(shadow->num_batches_tracked.item<int64_t>(), 7);
+  EXPECT_FALSE(shadow->weight.requires_grad());
+  EXPECT_THROW(ModelEma(shadow.ptr(), *model, 1.0), ConfigError);
+}
+
+}  // namespace
+}  // namespace cpsd::engine

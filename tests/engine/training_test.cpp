@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+// The training engine end to end through the `cpsd` command on a tiny fashion-scenes:
+// checkpoints, resume after a kill, NaN handling, the pipeline, eval and predict.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "cpsd/core/engine/checkpoint.h"
+#include "test_support.h"
+
+namespace cpsd {
+namespace {
+
+using test::run_cpsd;
+
+class Training : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    const auto r = run_cpsd({"data", "make-fashion-scenes", "--out", (dir_->path() / "fs").string(),
+                             "--train-images", "96", "--val-images", "32", "--seed", "2"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    test::write_file(dir_->path() / "tiny.toml", R"([runtime]
+threads = 1
+[data]
+root = "fs"
+image_size = 32
+workers = 2
+[data.train]
+annotations = "annotations/instances_train.json"
+images = "train"
+[data.val]
+annotations = "annotations/instances_val.json"
+images = "val"
+[model]
+backbone = "resnet"
+[backbone.resnet]
+width = 4
+stem = "small"
+[train]
+epochs = 3
+batch_size = 16
+lr = 1e-3
+ema = 0.9
+log_seconds = 0.5
+[partition]
+k = 2
+[distill]
+mode = "cached"
+[run]
+methods = ["baseline", "cpsd"]
+)");
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string config() { return (dir_->path() / "tiny.toml").string(); }
+  static std::string out(const std::string& name) { return "run.output=" + (dir_->path() / name).string(); }
+  static std::filesystem::path run(const std::string& name) { return dir_->path() / name / "run"; }
+  static test::TempDir* dir_;
+};
+test::TempDir* Training::dir_ = nullptr;
+
+std::vector<torch::Tensor> weights_of(const std::filesystem::path& checkpoint) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(checkpoint.string());
+  torch::serialize::InputArchive model;
+  archive.read("model", model);
+  std::vector<torch::Tensor> out;
+  for (const std::string& key : model.keys()) {
+    torch::Tensor t;
+    if (model.try_read(key, t)) out.push_back(t);
+  }
+  return out;
+}
+
+TEST_F(Training, TrainWritesCheckpointsAndMetrics) {
+  const auto r = run_cpsd({"train", "--config", config(), "--set", out("plain")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("baseline: best mAP"), std::string::npos) << r.out;
+  const auto dir = run("plain") / "baseline";
+  const engine::CheckpointMeta last = engine::read_checkpoint_meta(dir / "last.ckpt");
+  EXPECT_EQ(last.epoch, 3);
+  EXPECT_EQ(last.step, 3 * 6);  // 96 images / 16
+  EXPECT_EQ(last.class_names.size(), 30u);
+  EXPECT_GT(last.best_map, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir / "best.ckpt"));
+  const std::string csv = test::read_file(dir / "metrics.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv;  // header + 3 epochs
+  EXPECT_NE(r.err.find("img/s"), std::string::npos);  // progress lines with rate
+}
+
+TEST_F(Training, ResumeAfterAKillGivesTheSameWeights) {
+  // Bigger images and more epochs than the other tests, so that a kill lands mid-run.
+  const std::vector<std::string> slow = {"--set", "data.image_size=64", "--set", "train.epochs=4",
+                                         "--set", "train.log_seconds=100"};
+  auto args = [&](const std::string& name) {
+    std::vector<std::string> a = {"train", "--config", config(), "--set", out(name)};
+    a.insert(a.end(), slow.begin(), slow.end());
+    return a;
+  };
+  ASSERT_EQ(run_cpsd(args("straight")).exit_code, 0);
+  // Start the same run, kill it during epoch 2 (after epoch 1's checkpoint), resume it.
+  const std::string last = (run("killed") / "baseline" / "last.ckpt").string();
+  const pid_t child = fork();
+  if (child == 0) {
+    const std::string cpsd = test::cpsd_binary().string(), set = out("killed");
+    freopen("/dev/null", "w", stderr);
+    execl(cpsd.c_str(), cpsd.c_str(), "train", "--config", config().c_str(), "--set", set.c_str(), "--set",
+          "data.image_size=64", "--set", "train.epochs=4", "--set", "train.log_seconds=100",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!std::filesystem::exists(last) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(child, SIGKILL);  // somewhere in epoch 2
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  EXPECT_LT(engine::read_checkpoint_meta(last).epoch, 4);
+  const auto r = run_cpsd(args("killed"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming after epoch"), std::string::npos) << r.err;
+  const auto a = weights_of(run("straight") / "baseline" / "last.ckpt");
+  const auto b = weights_of(last);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
+}
+
+TEST_F(Training, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
+  // 6 steps per epoch: NaN on the 8th call, in epoch 2.
+  const auto r = run_cpsd({"train", "--config", config(), "--set", out("nan"), "--set", "train.loss=nan_after",
+                           "--set", "loss.nan_after.steps=8", "--plugin-path",
+                           test::fixture_dir("nan_loss").string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.last_error_line().find("the loss is nan at epoch 2, step 8"), std::string::npos) << r.err;
+  EXPECT_EQ(engine::read_checkpoint_meta(run("nan") / "baseline" / "last.ckpt").epoch, 1);
+}
+
+TEST_F(Training, PipelineEvalAndPredict) {
+  auto r = run_cpsd({"run", config(), "--set", out("pipeline"), "--set", "train.epochs=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| baseline |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| cpsd |"), std::string::npos) << r.out;
+  const auto dir = run("pipeline");
+  for (const char* f : {"config.toml", "statistics.json", "partitions/cgp2.json", "partitions/dgp2.png",
+                        "teachers/manifest.json", "teachers/cgp_1/best.ckpt", "teachers/dgp_0/best.ckpt",
+                        "cpsd/best.ckpt", "results.md", "results.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
+  }
+  // Running again resumes everything: no training, same table.
+  const auto again = run_cpsd({"run", config(), "--set", out("pipeline"), "--set", "train.epochs=1"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.err.find("epoch 1/1"), std::string::npos) << "a finished stage trained again";
+  EXPECT_EQ(again.out.substr(0, again.out.find("| stage")), r.out.substr(0, r.out.find("| stage")));
+
+  const std::string ckpt = (dir / "cpsd" / "best.ckpt").string();
+  r = run_cpsd({"eval", "--checkpoint", ckpt});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("mAP "), std::string::npos);
+  EXPECT_NE(r.out.find("top-3"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(ckpt + ".ap.csv"));
+  r = run_cpsd({"predict", "--checkpoint", ckpt, "--out", (dir_->path() / "p.csv").string(),
+                (dir_->path() / "fs" / "val").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string csv = test::read_file(dir_->path() / "p.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 33);  // header + 32 images
+  EXPECT_EQ(csv.rfind("image,red_tshirt,", 0), 0u);
+  r = run_cpsd({"predict", "--checkpoint", ckpt, "--out", (dir_->path() / "p.json").string(), "--threshold", "0.3",
+                (dir_->path() / "fs" / "val" / "000001.jpg").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(test::read_file(dir_->path() / "p.json").find("\"labels\""), std::string::npos);
+}
+
+TEST_F(Training, UserErrors) {
+  auto r = run_cpsd({"train", "--config", config(), "--part", "CGP:7"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.last_error_line().find("index must be 0..1"), std::string::npos) << r.err;
+  r = run_cpsd({"eval", "--checkpoint", (dir_->path() / "tiny.toml").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.last_error_line().find("not a readable checkpoint"), std::string::npos) << r.err;
+  r = run_cpsd({"run", config(), "--set", "run.methods=[\"cpds\"]"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.last_error_line().find("unknown method 'cpds'"), std::string::npos) << r.err;
+  r = run_cpsd({"train", "--config", config(), "--set", "train.lr=-1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.last_error_line().find("train.lr: must be > 0"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace cpsd
