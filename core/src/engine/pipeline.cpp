@@ -80,7 +80,7 @@ std::vector<std::vector<int64_t>> partition_groups(const std::string& branch, co
   if (fs::exists(file)) {
     const LabelPartition p = read_partition(file, stats.class_names);
     if (p.statistics_hash == hash && p.seed == seed && p.decomposer == branch &&
-        p.options_json == options_json(config.plugin_options(Kind::decomposer, branch))) {
+        Json::parse(p.options_json) == Json::parse(options_json(config.plugin_options(Kind::decomposer, branch)))) {
       return p.groups;
     }
     log::info("{} was made from other statistics or settings: partitioning again", file.string());

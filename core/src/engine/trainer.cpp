@@ -158,6 +158,10 @@ void restore(JobState& s, bool resume, const TrainSettings& settings) {
   const fs::path last = s.job->dir / "last.ckpt";
   if (!resume || !fs::exists(last)) return;
   const CheckpointMeta meta = read_checkpoint_meta(last);
+  if (meta.class_indices != s.job->classes) {
+    throw ConfigError(last.string() + " was trained for other classes than " + s.job->name +
+                      " has now (the partition changed?); use a new run.name or remove " + s.job->dir.string());
+  }
   const at::Tensor rng = load_training_state(last, *s.job->model,
                                              s.ema ? &s.ema->shadow() : nullptr, s.optimizer.get());
   if (rng.defined()) {
