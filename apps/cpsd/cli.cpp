@@ -27,6 +27,7 @@ const std::vector<Command>& commands() {
       {"distill", "train one student (cpsd, cgpd, dgpd, sd, random) from the run's teachers", run_distill},
       {"eval", "metrics of a checkpoint on the validation set, per-class AP", run_eval},
       {"predict", "scores and labels of images with a checkpoint", run_predict},
+      {"export", "write a checkpoint's weights for PyTorch (torch.load)", run_export},
       {"data", "check a dataset, count its label statistics, make the demo dataset, time loading",
        run_data},
       {"partition", "split the label set into k sub-tasks (CGP, DGP, random, ...)", run_partition},

@@ -66,5 +66,6 @@ int run_distill(const std::vector<std::string>& args, Context& context);
 int run_train(const std::vector<std::string>& args, Context& context);
 int run_eval(const std::vector<std::string>& args, Context& context);
 int run_predict(const std::vector<std::string>& args, Context& context);
+int run_export(const std::vector<std::string>& args, Context& context);
 
 }  // namespace cpsd::cli

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/data/dataset_config.h"
+#include "cpsd/core/data/readers.h"
 #include "cpsd/core/engine/saved_model.h"
 #include "cpsd/core/engine/trainer.h"
 #include "cpsd/core/runtime.h"
@@ -83,11 +84,37 @@ std::vector<double> read_thresholds(const std::string& file, const std::vector<s
   return t;
 }
 
+// A model built from a config (and pretrained weights) rather than a checkpoint.
+engine::SavedModel model_from_config(const std::string& file, std::vector<std::string> overrides,
+                                     const std::string& pretrained, const std::string& classes_file,
+                                     const Registry& registry) {
+  if (!pretrained.empty()) {
+    overrides.push_back("model.pretrained=\"" + std::filesystem::absolute(pretrained).string() + "\"");
+  }
+  RunConfig config = RunConfig::load(file, overrides, registry);
+  std::vector<std::string> names;
+  const int64_t n = config.section("model").get_int("num_classes");
+  if (!classes_file.empty()) {
+    names = data::read_class_list(classes_file);
+  } else if (n > 0) {
+    for (int64_t i = 0; i < n; ++i) names.push_back("class_" + std::to_string(i));
+  } else {
+    names = data::load_dataset(config, data::Split::train).class_names;
+  }
+  engine::CheckpointMeta meta;
+  meta.class_names = names;
+  for (std::size_t i = 0; i < names.size(); ++i) meta.class_indices.push_back(static_cast<int64_t>(i));
+  auto model = build_model(config, registry, names);
+  model->eval();
+  return engine::SavedModel{std::move(meta), std::move(config), std::move(model), "pretrained"};
+}
+
 }  // namespace
 
 int run_predict(const std::vector<std::string>& args, Context& context) {
   CommonOptions common;
-  std::string checkpoint, out, thresholds_file, weights = "best";
+  std::string checkpoint, out, thresholds_file, weights = "best", config_file, pretrained, classes_file;
+  std::vector<std::string> overrides;
   std::vector<std::string> inputs;
   double threshold = 0.5;
   po::options_description hidden;
@@ -95,6 +122,10 @@ int run_predict(const std::vector<std::string>& args, Context& context) {
   po::options_description options("Options");
   options.add_options()
       ("checkpoint", po::value(&checkpoint), "a cpsd checkpoint")
+      ("config", po::value(&config_file), "instead of a checkpoint: a run config whose model to build ...")
+      ("pretrained", po::value(&pretrained), "... with these weights (e.g. a torchvision or timm classifier)")
+      ("classes", po::value(&classes_file), "class names, one per line (default: the dataset's, or class_<i>)")
+      ("set", po::value(&overrides)->composing(), "override a config key (repeatable)")
       ("out", po::value(&out), "FILE.csv or FILE.json")
       ("threshold", po::value(&threshold), "sigmoid threshold for the predicted labels (0.5)")
       ("thresholds", po::value(&thresholds_file), "per-class thresholds: CSV name,threshold or JSON object")
@@ -103,18 +134,22 @@ int run_predict(const std::vector<std::string>& args, Context& context) {
   po::positional_options_description positional;
   positional.add("inputs", -1);
   po::variables_map values;
-  if (!parse("predict", "--checkpoint CKPT --out FILE.csv|FILE.json IMAGES...|DIR [options]", args, options,
+  if (!parse("predict", "(--checkpoint CKPT | --config RUN.toml [--pretrained W]) --out FILE.csv|FILE.json IMAGES...|DIR", args, options,
              hidden, positional, values)) {
     return 0;
   }
-  if (checkpoint.empty()) throw ConfigError("cpsd predict: missing --checkpoint FILE");
+  if (checkpoint.empty() == config_file.empty()) {
+    throw ConfigError("cpsd predict: give either --checkpoint FILE or --config RUN.toml [--pretrained WEIGHTS]");
+  }
   if (out.empty()) throw ConfigError("cpsd predict: missing --out FILE.csv or FILE.json");
   const std::string ext = fs::path(out).extension().string();
   if (ext != ".csv" && ext != ".json") throw ConfigError("cpsd predict: --out must end in .csv or .json");
   if (inputs.empty()) throw ConfigError("cpsd predict: give images or directories to predict");
   if (threshold <= 0 || threshold >= 1) throw ConfigError("cpsd predict: --threshold must be in (0, 1)");
   const Registry& registry = context.plugins(common).registry();
-  engine::SavedModel saved = engine::load_saved_model(checkpoint, registry, weights, std::nullopt);
+  engine::SavedModel saved = checkpoint.empty()
+                                  ? model_from_config(config_file, overrides, pretrained, classes_file, registry)
+                                  : engine::load_saved_model(checkpoint, registry, weights, std::nullopt);
   apply_runtime(saved.config);
   const std::vector<std::string>& classes = saved.meta.class_names;
   const std::vector<double> limits =
@@ -159,8 +194,8 @@ int run_predict(const std::vector<std::string>& args, Context& context) {
     rows.push_back({{"image", path}, {"scores", score_map}, {"labels", labels}});
   }
   write_file_atomically(out, ext == ".csv" ? text : rows.dump(2) + "\n");
-  std::printf("predicted %zu images with %s (%s weights): %s\n", p.indices.size(), checkpoint.c_str(),
-              saved.weights.c_str(), out.c_str());
+  std::printf("predicted %zu images with %s: %s\n", p.indices.size(),
+              checkpoint.empty() ? config_file.c_str() : checkpoint.c_str(), out.c_str());
   return 0;
 }
 

@@ -21,8 +21,11 @@ device = "cpu"       # cpu | cuda | cuda:N | auto
 [model]
 backbone = ""        # backbone registry name, e.g. "resnet101"; options in [backbone.<name>]
 head = "linear"      # head registry name; options in [head.<name>]
-num_classes = 0      # label count when no dataset gives it (model info, tests); 0 = from data
+num_classes = 0      # label count when no dataset gives it (model info, predict --weights); 0 = from data
 input_size = 224     # square input side in pixels
+pretrained = ""      # weights for the backbone (and the classifier when it fits): .pth, .safetensors or a cpsd checkpoint
+pretrained_entry = ""  # member of a checkpoint dict holding the weights ("" = state_dict_ema, model_ema, state_dict or model)
+pretrained_rename = []  # "from=>to" name-prefix renames applied first, e.g. ["features.0.=>backbone.conv1."]
 
 [train]
 loss = "asl"         # classification loss registry name; options in [loss.<name>]
@@ -115,6 +118,7 @@ const std::vector<Selector>& selectors() {
 
 const std::vector<PathKey>& path_keys() {
   static const std::vector<PathKey> keys = {
+      {"model.pretrained", false},
       {"data.root", false},           {"data.classes", true},
       {"data.train.annotations", true}, {"data.train.images", true},
       {"data.val.annotations", true},   {"data.val.images", true},

@@ -9,6 +9,7 @@ namespace cpsd {
 
 Backbone::~Backbone() = default;
 InputSpec Backbone::input_spec() const { return InputSpec{}; }
+void Backbone::adapt_pretrained(std::vector<std::pair<std::string, torch::Tensor>>&) const {}
 Head::~Head() = default;
 Loss::~Loss() = default;
 Decomposer::~Decomposer() = default;

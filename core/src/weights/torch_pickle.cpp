@@ -243,6 +243,8 @@ class Unpickler {
     if (f == "torch._utils._rebuild_parameter" || f == "torch._utils._rebuild_parameter_with_state") {
       if (!args->items.empty() && args->items[0]->type == Type::tensor) return args->items[0];
     }
+    // LibTorch's own pickler (torch::pickle_save) tags typed containers.
+    if (f == "torch.jit._pickle.restore_type_tag" && !args->items.empty()) return args->items[0];
     if (f == "collections.OrderedDict") {
       auto d = make(Type::dict);
       // OrderedDict([(k, v), ...]) in old files.

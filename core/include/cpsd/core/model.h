@@ -11,6 +11,7 @@
 #include "cpsd/core/export.h"
 #include "cpsd/core/registry.h"
 #include "cpsd/core/run_config.h"
+#include "cpsd/core/state_dict.h"
 
 namespace cpsd {
 
@@ -33,8 +34,20 @@ class CPSD_CORE_API MultiLabelModel : public torch::nn::Module {
   std::shared_ptr<Head> head_;
 };
 
+/// Loads pretrained weights into `model` and returns the backbone's and the head's reports.
+/// Names are first renamed by `renames` ("from=>to" prefixes). Names under "backbone." /
+/// "head." go there; otherwise a classifier ("fc.", "head.fc.", "classifier.", "classify.")
+/// goes to the head's "fc." and the rest to the backbone (the layout of torchvision and timm
+/// classifiers), after the backbone's adapt_pretrained(). Shape mismatches in the head are
+/// expected (another class count) and leave it as initialised. ConfigError if no backbone
+/// weight matched.
+CPSD_CORE_API std::pair<LoadReport, LoadReport> load_pretrained(MultiLabelModel& model, const StateDict& weights,
+                                                                const std::vector<std::string>& renames,
+                                                                const std::string& source);
+
 /// Builds the backbone and head selected by `config` (model.backbone, model.head) with
-/// their options, for the given classes (a teacher's subset or the full label set).
+/// their options, for the given classes (a teacher's subset or the full label set), and
+/// loads model.pretrained when set (logging what was loaded).
 /// Throws ConfigError if no backbone is selected or class_names is empty.
 CPSD_CORE_API std::shared_ptr<MultiLabelModel> build_model(
     const RunConfig& config, const Registry& registry, const std::vector<std::string>& class_names);

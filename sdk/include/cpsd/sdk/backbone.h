@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/nn/module.h>
@@ -54,6 +55,11 @@ class CPSD_SDK_API Backbone : public torch::nn::Module {
 
   /// Preprocessing the pretrained weights expect. Default: 224, no normalisation.
   virtual InputSpec input_spec() const;
+
+  /// Renames or converts pretrained weights (names relative to this backbone) before they
+  /// are loaded, e.g. another codebase's key names or a normalisation layer's
+  /// reparametrisation. Default: unchanged. Throws ConfigError for weights it cannot use.
+  virtual void adapt_pretrained(std::vector<std::pair<std::string, torch::Tensor>>& weights) const;
 
   /// Channels of the deepest exposed map.
   int64_t num_features() const { return feature_info().back().channels; }
