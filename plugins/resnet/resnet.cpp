@@ -17,7 +17,9 @@ std::string resnet_defaults(const char* name, const char* block, const char* lay
          "groups = " + std::to_string(groups) + "             # ResNeXt cardinality of the 3x3 convolution\n" +
          "width_per_group = " + std::to_string(width_per_group) + "   # ResNeXt width per group (64 = plain ResNet)\n" +
          "stem = \"" + stem + "\"       # imagenet (7x7/2 conv + 3x3/2 max pool) | small (3x3/1 conv, no pool: 32-96 px inputs)\n" +
-         "zero_init_residual = false  # start each block as the identity (last BN weight 0)\n";
+         "zero_init_residual = false  # start each block as the identity (last BN weight 0)\n" +
+         "frozen_bn = false    # BatchNorm always on running statistics, scale and shift fixed (Q2L's FrozenBatchNorm)\n" +
+         "frozen_stages = 0    # 1: conv1, bn1 and layer1 not trained (Q2L); n: up to layer n\n";
 }
 
 ResNet::ResNet(const BackboneArgs& args) {
@@ -68,6 +70,16 @@ ResNet::ResNet(const BackboneArgs& args) {
       torch::nn::init::zeros_(b->bias);
     }
   }
+  frozen_bn_ = o.get_bool("frozen_bn");
+  const int64_t frozen = o.get_int("frozen_stages");
+  if (frozen < 0 || frozen > 4) o.fail("frozen_stages", "must be 0..4");
+  for (auto& p : named_parameters()) {
+    bool freeze = frozen_bn_ && p.key().find("bn") != std::string::npos;
+    freeze |= frozen_bn_ && p.key().find("downsample.1.") != std::string::npos;
+    freeze |= frozen >= 1 && (p.key().rfind("conv1.", 0) == 0 || p.key().rfind("bn1.", 0) == 0);
+    for (int64_t s = 1; s <= frozen; ++s) freeze |= p.key().rfind("layer" + std::to_string(s) + ".", 0) == 0;
+    if (freeze) p.value().set_requires_grad(false);
+  }
   if (o.get_bool("zero_init_residual")) {
     torch::NoGradGuard no_grad;
     for (auto& stage : stages_) {
@@ -98,6 +110,14 @@ torch::nn::Sequential ResNet::make_stage(int64_t& inplanes, int64_t planes, int6
     inplanes = planes * expansion;
   }
   return stage;
+}
+
+void ResNet::train(bool on) {
+  Backbone::train(on);
+  if (!frozen_bn_) return;
+  for (auto& m : modules(false)) {
+    if (auto* b = m->as<torch::nn::BatchNorm2d>()) b->eval();
+  }
 }
 
 std::vector<torch::Tensor> ResNet::forward_features(const torch::Tensor& x) {

@@ -20,12 +20,15 @@ class ResNet final : public Backbone {
   std::vector<torch::Tensor> forward_features(const torch::Tensor& x) override;
   std::vector<FeatureInfo> feature_info() const override { return features_; }
   InputSpec input_spec() const override;
+  /// With frozen_bn, BatchNorm layers stay in eval mode whatever `on` is.
+  void train(bool on = true) override;
 
  private:
   torch::nn::Sequential make_stage(int64_t& inplanes, int64_t planes, int64_t blocks, int64_t stride);
 
   bool bottleneck_ = false;
   bool small_stem_ = false;
+  bool frozen_bn_ = false;
   int64_t groups_ = 1, width_per_group_ = 64;
   torch::nn::Conv2d conv1_{nullptr};
   torch::nn::BatchNorm2d bn1_{nullptr};

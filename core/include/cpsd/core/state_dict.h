@@ -32,7 +32,7 @@ using StateDict = std::vector<std::pair<std::string, at::Tensor>>;
 CPSD_CORE_API StateDict read_state_dict(const std::filesystem::path& path, const std::string& entry = "");
 
 /// What loading matched.
-struct LoadReport {
+struct CPSD_CORE_API LoadReport {
   std::vector<std::string> matched;
   std::vector<std::string> missing;     ///< in the model, not in the file
   std::vector<std::string> unexpected;  ///< in the file, not in the model
