@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every shipped config validates and builds its model (pretrained files and GloVe are not
+// on the test machine: they are switched off; the input is tiny).
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "cpsd/core/model.h"
+#include "cpsd/core/plugin_manager.h"
+#include "cpsd/core/run_config.h"
+#include "test_support.h"
+
+namespace cpsd {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> shipped_configs() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(test::source_dir() / "configs")) {
+    if (e.path().extension() == ".toml" && e.path().string().find("_base_") == std::string::npos) {
+      out.push_back(fs::relative(e.path(), test::source_dir()).string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class ShippedConfig : public ::testing::TestWithParam<std::string> {
+ protected:
+  static void SetUpTestSuite() {
+    manager_ = new PluginManager();
+    manager_->load({{test::plugin_dir(), "test"}});
+  }
+  static void TearDownTestSuite() { delete manager_; }
+  static PluginManager* manager_;
+};
+PluginManager* ShippedConfig::manager_ = nullptr;
+
+TEST_P(ShippedConfig, ValidatesAndBuilds) {
+  const fs::path file = test::source_dir() / GetParam();
+  const RunConfig as_shipped = RunConfig::load(file, {}, manager_->registry());  // throws on any mistake
+  std::vector<std::string> overrides = {"model.pretrained=\"\"", "runtime.threads=0"};
+  if (as_shipped.selected(Kind::head) == "transformer") overrides.push_back("head.transformer.embeddings=learned");
+  const RunConfig config = RunConfig::load(file, overrides, manager_->registry());
+  const int64_t classes = GetParam().find("nuswide") != std::string::npos ? 81 : 80;
+  auto model = build_model(config, manager_->registry(), std::vector<std::string>(classes, "c"));
+  model->eval();
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(model->forward(torch::rand({1, 3, 64, 64})).sizes(), (std::vector<int64_t>{1, classes}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, ShippedConfig, ::testing::ValuesIn(shipped_configs()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = fs::path(info.param).stem().string();
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace cpsd
