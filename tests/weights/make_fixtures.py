@@ -78,5 +78,24 @@ def parity(out):
         torch.save(io, os.path.join(out, arch + "_io.pth"))
 
 
+
+
+def predict_parity(out):
+    """A torchvision resnet18 classifier, a 224x224 PNG, and PyTorch's sigmoid scores on it."""
+    import torchvision
+    from PIL import Image
+    torch.manual_seed(1)
+    model = torchvision.models.resnet18(num_classes=1000).eval()
+    torch.save(model.state_dict(), os.path.join(out, "resnet18.pth"))
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)).save(os.path.join(out, "image.png"))
+    x = torchvision.transforms.Compose([torchvision.transforms.ToTensor(), torchvision.transforms.Normalize(
+        (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])(Image.open(os.path.join(out, "image.png")).convert("RGB"))
+    with torch.no_grad():
+        scores = torch.sigmoid(model(x.unsqueeze(0)))[0]
+    with open(os.path.join(out, "scores.txt"), "w") as f:
+        f.write(" ".join("%.8f" % s for s in scores[:20].tolist()))
+
+
 if __name__ == "__main__":
-    readers(sys.argv[1]) if len(sys.argv) < 3 else parity(sys.argv[1])
+    {"readers": readers, "parity": parity, "predict": predict_parity}[sys.argv[2] if len(sys.argv) > 2 else "readers"](sys.argv[1])

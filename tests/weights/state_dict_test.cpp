@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <sstream>
 
 #include <torch/torch.h>
 
@@ -148,6 +149,40 @@ void expect_same_outputs(const std::string& arch, const std::filesystem::path& d
 TEST_F(Parity, Resnet101MatchesTorchvision) { expect_same_outputs("resnet101", dir_->path(), manager_->registry()); }
 TEST_F(Parity, Resnext50MatchesTorchvision) {
   expect_same_outputs("resnext50_32x4d", dir_->path(), manager_->registry());
+}
+
+}  // namespace
+}  // namespace cpsd
+
+namespace cpsd {
+namespace {
+
+TEST(PredictParity, TorchvisionClassifierGivesPyTorchsScores) {
+  test::TempDir tmp;
+  const std::string cmd = "/usr/bin/python3 " + (test::source_dir() / "tests/weights/make_fixtures.py").string() +
+                          " " + tmp.path().string() + " predict 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  test::write_file(tmp / "r18.toml", "[model]\nbackbone = \"resnet18\"\nnum_classes = 1000\n"
+                                     "[data]\nimage_size = 224\nnormalize = \"imagenet\"\n");
+  const auto r = test::run_cpsd({"predict", "--config", (tmp / "r18.toml").string(), "--pretrained",
+                                 (tmp / "resnet18.pth").string(), "--out", (tmp / "p.csv").string(),
+                                 (tmp / "image.png").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("backbone 120 matched, 0 missing"), std::string::npos) << r.err;  // the load report
+  std::stringstream csv(test::read_file(tmp / "p.csv"));
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  std::stringstream cells(row);
+  std::string cell;
+  std::getline(cells, cell, ',');  // the image path
+  std::stringstream expected(test::read_file(tmp / "scores.txt"));
+  for (int c = 0; c < 20; ++c) {
+    double theirs = 0;
+    expected >> theirs;
+    std::getline(cells, cell, ',');
+    EXPECT_NEAR(std::stod(cell), theirs, 1e-5) << "class " << c;
+  }
 }
 
 }  // namespace
