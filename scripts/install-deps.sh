@@ -12,6 +12,8 @@ packages=(
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libeigen3-dev liblapack-dev
   libgtest-dev
+  # multi-process training over PyTorch c10d (Gloo)
+  libgloo-dev
   # image decoding, resizing and PNG output (OpenCV's modules, without its GUI/video stack)
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev zlib1g-dev
   # the built-in demo dataset's source images

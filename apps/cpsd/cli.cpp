@@ -10,7 +10,7 @@ namespace cpsd::cli {
 
 PluginManager& Context::plugins(const CommonOptions& common) {
   if (!manager_) {
-    log::set_level(common.log_level);
+    if (!common.log_level.empty()) log::force_level(common.log_level);
     manager_ = std::make_unique<PluginManager>();
     manager_->load(PluginManager::search_path(common.plugin_paths, !common.no_default_plugins),
                    common.allow_override);
@@ -27,6 +27,7 @@ const std::vector<Command>& commands() {
       {"distill", "train one student (cpsd, cgpd, dgpd, sd, random) from the run's teachers", run_distill},
       {"eval", "metrics of a checkpoint on the validation set, per-class AP", run_eval},
       {"predict", "scores and labels of images with a checkpoint", run_predict},
+      {"launch", "start N local ranks of a command (multi-process training over c10d/Gloo)", run_launch},
       {"export", "write a checkpoint's weights for PyTorch (torch.load)", run_export},
       {"data", "check a dataset, count its label statistics, make the demo dataset, time loading",
        run_data},
@@ -45,8 +46,8 @@ void add_common_options(po::options_description& description, CommonOptions& com
        "do not search the install's plugin directory")
       ("allow-override", po::bool_switch(&common.allow_override),
        "a name provided twice keeps the first one found instead of failing")
-      ("log-level", po::value(&common.log_level)->default_value("info"),
-       "trace | debug | info | warn | error | off");
+      ("log-level", po::value(&common.log_level),
+       "trace | debug | info | warn | error | off (default: runtime.log_level, info)");
 }
 
 bool parse(const std::string& command, const std::string& usage, const std::vector<std::string>& args,

@@ -20,7 +20,7 @@ struct CommonOptions {
   std::vector<std::string> plugin_paths;
   bool allow_override = false;
   bool no_default_plugins = false;
-  std::string log_level = "info";
+  std::string log_level;  ///< "" = the config's runtime.log_level
 };
 
 /// State shared by the commands of one process. Owns the PluginManager, which must
@@ -67,5 +67,6 @@ int run_train(const std::vector<std::string>& args, Context& context);
 int run_eval(const std::vector<std::string>& args, Context& context);
 int run_predict(const std::vector<std::string>& args, Context& context);
 int run_export(const std::vector<std::string>& args, Context& context);
+int run_launch(const std::vector<std::string>& args, Context& context);
 
 }  // namespace cpsd::cli

@@ -216,7 +216,7 @@ int run_data(const std::vector<std::string>& args, Context& context) {
     return 0;
   }
   if (action == "make-fashion-scenes") {
-    log::set_level(common.log_level);
+    if (!common.log_level.empty()) log::force_level(common.log_level);
     if (out.empty()) throw ConfigError("cpsd data make-fashion-scenes: missing --out DIR");
     data::FashionScenesOptions o;
     if (!fashion_mnist.empty()) o.fashion_mnist = fashion_mnist;

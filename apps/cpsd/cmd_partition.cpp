@@ -86,7 +86,7 @@ int run_partition(const std::vector<std::string>& args, Context& context) {
   const RunConfig config = config_file.empty()
                                ? RunConfig::parse("", "command line", overrides, registry)
                                : RunConfig::load(config_file, overrides, registry);
-  log::set_level(config.section("runtime").get_string("log_level"));
+  if (!log::level_forced()) log::set_level(config.section("runtime").get_string("log_level"));
   const Options section = config.section("partition");
   if (stats_file.empty() && !section.get_string("statistics").empty()) {
     stats_file = path_option(section, "statistics").string();

@@ -16,7 +16,10 @@ constexpr std::string_view kHostDefaults = R"(# Host settings of a cpsd run.
 threads = 0          # LibTorch CPU threads; 0 = all cores of the machine
 seed = 0             # one seed for partitions, shuffling, augmentation and initialisation
 log_level = "info"   # trace | debug | info | warn | error | off
-device = "cpu"       # cpu | cuda | cuda:N | auto
+device = "cpu"       # cpu | cuda | cuda:N | auto (cuda:<local rank> when there is one, else cpu)
+amp = "off"          # mixed precision on CUDA: off | bf16 | fp16 (fp16 with a dynamic loss scale)
+channels_last = false  # CUDA: NHWC memory format for convolutions
+dist_timeout = 300   # seconds a multi-process job waits for a peer before failing
 
 [model]
 backbone = ""        # backbone registry name, e.g. "resnet101"; options in [backbone.<name>]

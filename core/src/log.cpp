@@ -14,6 +14,7 @@ struct State {
   std::mutex mutex;
   spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   spdlog::level::level_enum level = spdlog::level::info;
+  bool forced = false;
 };
 
 State& state() {
@@ -52,6 +53,13 @@ std::shared_ptr<spdlog::logger> get(const std::string& name) {
   spdlog::register_logger(logger);
   return logger;
 }
+
+void force_level(std::string_view level) {
+  set_level(level);
+  state().forced = true;
+}
+
+bool level_forced() { return state().forced; }
 
 const cpsd_host_services* host_services() {
   static const cpsd_host_services services = {sizeof(cpsd_host_services), CPSD_PLUGIN_API_MINOR,

@@ -2,6 +2,7 @@
 #include "cpsd/core/data/dataset_config.h"
 
 #include "cpsd/core/data/readers.h"
+#include "cpsd/core/distributed.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd::data {
@@ -100,6 +101,10 @@ LoaderOptions loader_options(const RunConfig& config, bool train, int64_t batch_
   if (policy != "fail" && policy != "skip") data.fail("on_bad_image", "must be \"fail\" or \"skip\"");
   o.skip_bad_images = policy == "skip";
   o.max_bad_images = data.get_int("max_bad_images");
+  if (const Distributed* group = distributed()) {
+    o.rank = group->rank();
+    o.world_size = group->world_size();
+  }
   return o;
 }
 

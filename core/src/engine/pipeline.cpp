@@ -13,6 +13,7 @@
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/data/dataset_config.h"
 #include "cpsd/core/decompose.h"
+#include "cpsd/core/distributed.h"
 #include "cpsd/core/engine/checkpoint.h"
 #include "cpsd/core/engine/teachers.h"
 #include "cpsd/core/engine/trainer.h"
@@ -200,14 +201,29 @@ PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
       for (const std::string& b : branches) s += (s.empty() ? "" : ", ") + b + " " + std::to_string(groups[b].size());
       return s;
     }(), settings.epochs);
-    const std::vector<JobResult> results = train_jobs(all, settings, config, train, val, true);
+    // With several processes each trains its share of the teachers on all the data.
+    TrainSettings local = settings;
+    local.data_parallel = false;
+    Distributed* group = distributed();
+    std::vector<Job> mine;
+    for (std::size_t j = 0; j < all.size(); ++j) {
+      if (group == nullptr || static_cast<int64_t>(j) % group->world_size() == group->rank()) mine.push_back(all[j]);
+    }
+    train_jobs(mine, local, config, train, val, true);
+    if (group != nullptr) group->barrier();
     std::size_t next = 0;
     for (const std::string& b : branches) {
       for (std::size_t t = 0; t < groups[b].size(); ++t, ++next) {
         // Teach with the best weights (model or EMA) of each teacher.
-        load_checkpoint_weights(all[next].dir / "best.ckpt", results[next].best_source, *all[next].model);
+        const CheckpointMeta meta = read_checkpoint_meta(all[next].dir / "best.ckpt");
+        load_checkpoint_weights(all[next].dir / "best.ckpt", meta.best_source, *all[next].model);
         teachers[b].push_back(all[next]);
-        teacher_results[b].push_back(results[next]);
+        JobResult r;
+        r.name = all[next].name;
+        r.best_map = meta.best_map;
+        r.best_epoch = meta.best_epoch;
+        r.best_source = meta.best_source;
+        teacher_results[b].push_back(r);
       }
     }
     write_manifest(run_dir / "teachers" / "manifest.json", teachers, teacher_results, *train, statistics_hash(stats));

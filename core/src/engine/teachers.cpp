@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include "cpsd/core/data/dataset_config.h"
+#include "cpsd/core/distributed.h"
 #include "cpsd/core/progress.h"
 
 namespace cpsd::engine {
@@ -55,14 +56,26 @@ std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>&
   loader->start_epoch(0);
   Progress progress("teacher logits", loader->num_batches(), config.section("train").get_double("log_seconds"));
   int64_t done = 0;
+  std::vector<int64_t> seen;
   while (auto batch = loader->next()) {
     const at::Tensor rows = at::tensor(batch->indices, at::kLong);
+    seen.insert(seen.end(), batch->indices.begin(), batch->indices.end());
     for (std::size_t b = 0; b < branches.size(); ++b) {
       out[b].index_copy_(0, rows, run_branch(branches[b], batch->images, num_classes));
     }
     progress.update(++done);
   }
   progress.finish();
+  if (Distributed* group = distributed()) {  // each rank scored its shard: share the rows
+    const at::Tensor mine = at::tensor(seen, at::kLong);
+    const at::Tensor rows = group->gather_rows(mine);
+    for (std::size_t b = 0; b < branches.size(); ++b) {
+      out[b] = out[b].index_select(0, mine);
+      at::Tensor all = at::zeros({n, num_classes});
+      all.index_copy_(0, rows, group->gather_rows(out[b]));
+      out[b] = all;
+    }
+  }
   return out;
 }
 

@@ -2,7 +2,10 @@
 #include "cpsd/core/engine/trainer.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include <ATen/ATen.h>
@@ -14,6 +17,7 @@
 #include "../json_file.h"
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/data/dataset_config.h"
+#include "cpsd/core/distributed.h"
 #include "cpsd/core/engine/checkpoint.h"
 #include "cpsd/core/engine/ema.h"
 #include "cpsd/core/log.h"
@@ -182,9 +186,20 @@ void restore(JobState& s, bool resume, const TrainSettings& settings) {
   log::info("{}: resuming after epoch {} from {}", s.job->name, meta.epoch, last.string());
 }
 
+// For the tests of crash handling: CPSD_FAULT_INJECT_EXIT="rank:step" makes that rank exit
+// abruptly (code 3) before that optimizer step, as a crashed or killed process would.
+void fault_injection(int64_t step) {
+  static const char* spec = std::getenv("CPSD_FAULT_INJECT_EXIT");
+  if (spec == nullptr) return;
+  long rank = -1, at = -1;
+  if (std::sscanf(spec, "%ld:%ld", &rank, &at) != 2) return;
+  const long mine = distributed() ? static_cast<long>(distributed()->rank()) : 0;
+  if (mine == rank && step == at) std::_Exit(3);
+}
+
 // One optimisation step of one job on one batch; returns the loss.
 double train_step(JobState& s, const data::Batch& batch, int64_t epoch, const TrainSettings& settings,
-                  bool adamw) {
+                  bool adamw, Distributed* group) {
   Job& job = *s.job;
   job.model->train();
   const at::Tensor targets = restrict(batch.targets, s.classes);
@@ -201,15 +216,19 @@ double train_step(JobState& s, const data::Batch& batch, int64_t epoch, const Tr
   } else {
     total = job.loss->forward(input).total;
   }
-  const double value = total.item<double>();
+  const double local = total.item<double>();
+  // Every rank stops together when any rank's loss is not finite.
+  const double value = group == nullptr ? local : group->sum(std::isfinite(local) ? local : NAN) / group->world_size();
   if (!std::isfinite(value)) {
     throw RuntimeError(job.name + ": the loss is " + std::to_string(value) + " at epoch " +
                        std::to_string(epoch + 1) + ", step " + std::to_string(s.step + 1) +
                        "; training stopped (lower train.lr or set train.grad_clip); the last good "
                        "checkpoint is " + (job.dir / "last.ckpt").string());
   }
+  fault_injection(s.step);
   s.optimizer->zero_grad();
   total.backward();
+  if (group != nullptr) group->average_gradients(job.model->parameters());
   if (settings.grad_clip > 0) torch::nn::utils::clip_grad_norm_(job.model->parameters(), settings.grad_clip);
   const double lr = s.schedule ? s.schedule->lr(s.step) : settings.lr;
   const double momentum = s.schedule ? s.schedule->momentum(s.step) : 0.9;
@@ -220,12 +239,17 @@ double train_step(JobState& s, const data::Batch& batch, int64_t epoch, const Tr
   return value;
 }
 
+double since_start(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 struct ValidationOutputs {
   at::Tensor logits, ema_logits, targets, mask;
 };
 
 // One pass over the validation set for every job, its model and its EMA.
-std::vector<ValidationOutputs> validate(const std::vector<JobState*>& jobs, data::DataLoader& loader) {
+std::vector<ValidationOutputs> validate(const std::vector<JobState*>& jobs, data::DataLoader& loader,
+                                        Distributed* group) {
   at::NoGradGuard no_grad;
   std::vector<std::vector<at::Tensor>> logits(jobs.size()), ema(jobs.size()), targets(jobs.size()),
       masks(jobs.size());
@@ -251,6 +275,12 @@ std::vector<ValidationOutputs> validate(const std::vector<JobState*>& jobs, data
     if (!ema[j].empty()) out[j].ema_logits = at::cat(ema[j]);
     out[j].targets = at::cat(targets[j]);
     if (!masks[j].empty()) out[j].mask = at::cat(masks[j]);
+    if (group != nullptr) {  // every rank scored its shard: put the whole set together
+      out[j].logits = group->gather_rows(out[j].logits);
+      if (out[j].ema_logits.defined()) out[j].ema_logits = group->gather_rows(out[j].ema_logits);
+      out[j].targets = group->gather_rows(out[j].targets);
+      if (out[j].mask.defined()) out[j].mask = group->gather_rows(out[j].mask);
+    }
   }
   return out;
 }
@@ -280,8 +310,20 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
                                   std::shared_ptr<const data::Dataset> train,
                                   std::shared_ptr<const data::Dataset> val, bool resume) {
   const bool adamw = settings.optimizer == "adamw";
-  auto train_loader = data::make_loader(config, train, true, settings.batch_size);
-  auto val_loader = data::make_loader(config, val, false, settings.batch_size);
+  Distributed* group = settings.data_parallel ? distributed() : nullptr;
+  // The writer of the checkpoints: rank 0 of a data-parallel job, every rank of its own jobs.
+  const bool main = group == nullptr || group->is_main();
+  const bool show = distributed() == nullptr || distributed()->is_main();  // progress: rank 0 only
+  auto make = [&](std::shared_ptr<const data::Dataset> d, bool training) {
+    data::LoaderOptions o = data::loader_options(config, training, settings.batch_size);
+    if (group == nullptr) {
+      o.rank = 0;
+      o.world_size = 1;
+    }
+    return std::make_unique<data::DataLoader>(std::move(d), data::ImagePipeline(data::pipeline_options(config, training)), o);
+  };
+  auto train_loader = make(train, true);
+  auto val_loader = make(val, false);
   const int64_t steps_per_epoch = train_loader->num_batches();
   if (steps_per_epoch == 0) throw ConfigError("the training set is empty (or smaller than one batch)");
 
@@ -302,6 +344,16 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
     for (std::size_t c = 0; identity && c < jobs[j].classes.size(); ++c) identity = jobs[j].classes[c] == int64_t(c);
     if (!identity) s.classes = at::tensor(jobs[j].classes, at::kLong);
     restore(s, resume, settings);
+    // The schedule position follows the epochs done, so a resumed run may use another number
+    // of processes (and so of steps per epoch).
+    s.step = s.start_epoch * steps_per_epoch;
+    if (group != nullptr) {
+      std::vector<at::Tensor> state;
+      for (auto& p : jobs[j].model->parameters()) state.push_back(p.data());
+      for (auto& b : jobs[j].model->buffers()) state.push_back(b);
+      group->broadcast(state);
+      if (s.ema) copy_state(*jobs[j].model, s.ema->shadow());
+    }
   }
 
   const auto start = std::chrono::steady_clock::now();
@@ -318,14 +370,17 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
       }
     }
     train_loader->start_epoch(epoch);
-    Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(settings.epochs) + " (" +
-                          std::to_string(active.size()) + (active.size() == 1 ? " model" : " models") + ")",
-                      steps_per_epoch, settings.log_seconds);
+    std::optional<Progress> progress;
+    if (show) {
+      progress.emplace("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(settings.epochs) + " (" +
+                           std::to_string(active.size()) + (active.size() == 1 ? " model" : " models") + ")",
+                       steps_per_epoch, settings.log_seconds);
+    }
     int64_t done = 0;
     std::string status;
     while (auto batch = train_loader->next()) {
       for (JobState* s : active) {
-        s->loss_sum += train_step(*s, *batch, epoch, settings, adamw);
+        s->loss_sum += train_step(*s, *batch, epoch, settings, adamw, group);
         ++s->loss_count;
       }
       ++done;
@@ -334,14 +389,15 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
       extra.precision(4);
       extra << "loss " << first.loss_sum / std::max<int64_t>(first.loss_count, 1) << " lr "
             << (first.schedule ? first.schedule->lr(first.step) : settings.lr) << " img/s "
-            << static_cast<int64_t>(done * settings.batch_size / std::max(progress.elapsed_seconds(), 1e-9));
+            << static_cast<int64_t>(done * settings.batch_size * (group ? group->world_size() : 1) /
+                                    std::max(since_start(epoch_start), 1e-9));
       status = extra.str();
-      progress.update(done, status);
+      if (progress) progress->update(done, status);
     }
-    progress.finish(status);
+    if (progress) progress->finish(status);
 
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    const std::vector<ValidationOutputs> outputs = validate(active, *val_loader);
+    const std::vector<ValidationOutputs> outputs = validate(active, *val_loader, group);
     for (std::size_t a = 0; a < active.size(); ++a) {
       JobState* s = active[a];
       Job& job = *s->job;
@@ -373,10 +429,13 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
       const CheckpointMeta meta = meta_of(*s, epoch + 1, config, *train);
       torch::nn::Module* ema_module = s->ema ? &s->ema->shadow() : nullptr;
       const at::Tensor rng = cpu_generator_state();
-      if (improved) save_checkpoint(job.dir / "best.ckpt", meta, *job.model, ema_module, s->optimizer.get(), rng);
-      save_checkpoint(job.dir / "last.ckpt", meta, *job.model, ema_module, s->optimizer.get(), rng);
-      write_history(*s);
+      if (main) {  // one writer; the others wait for the files below
+        if (improved) save_checkpoint(job.dir / "best.ckpt", meta, *job.model, ema_module, s->optimizer.get(), rng);
+        save_checkpoint(job.dir / "last.ckpt", meta, *job.model, ema_module, s->optimizer.get(), rng);
+        write_history(*s);
+      }
     }
+    if (group != nullptr) group->barrier();
   }
 
   std::vector<JobResult> results;

@@ -17,6 +17,11 @@ namespace cpsd::log {
 /// Throws ConfigError for another word.
 CPSD_CORE_API void set_level(std::string_view level);
 
+/// A level chosen on the command line wins over the config's: after force_level(), set_level()
+/// from a config (apply_runtime) is ignored.
+CPSD_CORE_API void force_level(std::string_view level);
+CPSD_CORE_API bool level_forced();
+
 /// The logger called `name` ("cpsd" for the host, the plugin name for a plugin), writing
 /// to the shared stderr sink. Created on first use.
 CPSD_CORE_API std::shared_ptr<spdlog::logger> get(const std::string& name = "cpsd");

@@ -32,6 +32,10 @@ struct TrainSettings {
   double grad_clip = 0;
   double threshold = 0.5;
   double log_seconds = 10;
+  /// With several processes (see distributed()): true shards the batches over them and
+  /// averages gradients (every job is trained by all ranks); false trains this rank's jobs
+  /// alone on the whole data (the teachers, spread over the ranks).
+  bool data_parallel = true;
 };
 
 /// stage: "train" (plain models), "teachers" or "distill".

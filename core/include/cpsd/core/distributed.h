@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// Multi-process data parallelism over PyTorch's c10d (Gloo on CPU).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "cpsd/core/export.h"
+
+namespace cpsd {
+
+/// Where this process sits in a job, from the launcher's environment.
+struct DistEnv {
+  int64_t rank = 0;
+  int64_t world_size = 1;
+  int64_t local_rank = 0;
+  std::string master_addr = "127.0.0.1";
+  int port = 29500;
+  std::string source = "single process";  ///< which variables said so
+};
+
+/// Reads torchrun's RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR / MASTER_PORT (also set by
+/// `cpsd launch`), else Slurm's SLURM_PROCID / SLURM_NTASKS / SLURM_LOCALID (MASTER_ADDR and
+/// MASTER_PORT still needed), else Open MPI's OMPI_COMM_WORLD_*; world size 1 otherwise.
+/// ConfigError for inconsistent values (rank outside the world, a port that is no number).
+CPSD_CORE_API DistEnv detect_dist_env();
+
+/// A process group of world_size processes. Rank 0 hosts the TCPStore rendezvous at
+/// master_addr:port. Every collective fails with RuntimeError (naming this rank) when a
+/// peer dies or does not answer within the timeout, instead of hanging.
+class CPSD_CORE_API Distributed {
+ public:
+  /// Joins the group; RuntimeError when the others do not come within `timeout`.
+  static std::shared_ptr<Distributed> connect(const DistEnv& env, std::chrono::seconds timeout);
+  ~Distributed();
+
+  int64_t rank() const { return env_.rank; }
+  int64_t world_size() const { return env_.world_size; }
+  bool is_main() const { return env_.rank == 0; }
+
+  /// Copies rank 0's values into every rank's tensors (in place).
+  void broadcast(const std::vector<at::Tensor>& tensors);
+  /// Averages the gradients of `params` over all ranks, in flat buckets of about
+  /// `bucket_bytes` (parameters without a gradient are skipped).
+  void average_gradients(const std::vector<at::Tensor>& params, int64_t bucket_bytes = 25 << 20);
+  /// The rows of every rank's `local` [n_r, ...] concatenated in rank order (n_r may differ),
+  /// on every rank.
+  at::Tensor gather_rows(const at::Tensor& local);
+  /// Sum over ranks.
+  double sum(double value);
+  void barrier();
+
+  struct Impl;
+
+ private:
+  Distributed(DistEnv env, std::unique_ptr<Impl> impl);
+  DistEnv env_;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The process group of this process (set by apply_runtime when world_size > 1), or null.
+CPSD_CORE_API Distributed* distributed();
+CPSD_CORE_API void set_distributed(std::shared_ptr<Distributed> group);
+
+}  // namespace cpsd
