@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "cpsd/core/log.h"
+#include "cpsd/core/runtime.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd {
@@ -120,6 +121,16 @@ std::shared_ptr<MultiLabelModel> build_model(const RunConfig& config, const Regi
     const auto key = std::make_pair(file, m.get_string("pretrained_entry"));
     if (!cache.count(key)) cache[key] = read_state_dict(file, key.second);
     load_pretrained(*model, cache[key], m.get_string_list("pretrained_rename"), file);
+  }
+  const c10::Device device = runtime_device(config);
+  if (device.is_cuda()) {
+    model->to(device);
+    if (config.section("runtime").get_bool("channels_last")) {
+      torch::NoGradGuard no_grad;
+      for (auto& p : model->parameters()) {
+        if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+      }
+    }
   }
   return model;
 }

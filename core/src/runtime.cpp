@@ -4,12 +4,39 @@
 #include <thread>
 
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
 #include <torch/utils.h>
+#include <ATen/Context.h>
 
 #include "cpsd/core/distributed.h"
 #include "cpsd/core/log.h"
 
 namespace cpsd {
+
+c10::Device runtime_device(const RunConfig& config) {
+  const Options runtime = config.section("runtime");
+  const std::string name = runtime.get_string("device");
+  const bool cuda = torch::cuda::is_available();
+  const int64_t local = detect_dist_env().local_rank;
+  if (name == "cpu" || (name == "auto" && !cuda)) return c10::Device(c10::kCPU);
+  if (!cuda) {
+    runtime.fail("device", "'" + name + "' asks for CUDA, but this LibTorch has no CUDA or sees no GPU; use \"cpu\" or \"auto\"");
+  }
+  if (name == "cuda" || name == "auto") {
+    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(local % torch::cuda::device_count()));
+  }
+  if (name.rfind("cuda:", 0) == 0) {
+    try {
+      const int index = std::stoi(name.substr(5));
+      if (index >= 0 && index < static_cast<int>(torch::cuda::device_count())) {
+        return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+      }
+    } catch (const std::exception&) {
+    }
+    runtime.fail("device", "'" + name + "' is not one of the " + std::to_string(torch::cuda::device_count()) + " GPUs");
+  }
+  runtime.fail("device", "must be cpu, cuda, cuda:N or auto, not '" + name + "'");
+}
 
 int apply_runtime(const RunConfig& config) {
   const Options runtime = config.section("runtime");
@@ -30,6 +57,7 @@ int apply_runtime(const RunConfig& config) {
     // One voice: the other ranks report only problems.
     if (env.rank != 0 && !log::level_forced() && runtime.get_string("log_level") == "info") log::set_level("warn");
   }
+  if (runtime_device(config).is_cuda()) at::globalContext().setBenchmarkCuDNN(true);  // autotuned kernels
   return static_cast<int>(threads);
 }
 

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include "cpsd/core/engine/amp.h"
 #include "cpsd/core/engine/ema.h"
 #include "cpsd/core/engine/one_cycle.h"
 #include "cpsd/sdk/error.h"
@@ -84,6 +85,31 @@ TEST(ModelEma, AveragesFloatsAndCopiesCounters) {
   EXPECT_EQ(shadow->num_batches_tracked.item<int64_t>(), 7);
   EXPECT_FALSE(shadow->weight.requires_grad());
   EXPECT_THROW(ModelEma(shadow.ptr(), *model, 1.0), ConfigError);
+}
+
+}  // namespace
+}  // namespace cpsd::engine
+
+namespace cpsd::engine {
+namespace {
+
+TEST(LossScaler, SkipsOverflowsAndAdaptsTheScale) {
+  LossScaler scaler(true, 1024.0, 2);
+  torch::Tensor w = torch::ones({2}, torch::requires_grad());
+  scaler.scale((w * 3).sum()).backward();
+  EXPECT_TRUE(scaler.unscale({w}));
+  EXPECT_TRUE(torch::allclose(w.grad(), torch::full({2}, 3.0)));  // unscaled back
+  scaler.update(true);
+  scaler.update(true);
+  EXPECT_EQ(scaler.current(), 2048.0);  // grows after growth_interval good steps
+  w.mutable_grad().fill_(std::numeric_limits<float>::infinity());
+  EXPECT_FALSE(scaler.unscale({w}));
+  scaler.update(false);
+  EXPECT_EQ(scaler.current(), 1024.0);  // halves on overflow
+  LossScaler off(false);
+  EXPECT_EQ(off.scale(torch::tensor(2.0)).item<double>(), 2.0);
+  EXPECT_TRUE(off.unscale({w}));
+  EXPECT_THROW(parse_precision("fp8"), ConfigError);
 }
 
 }  // namespace

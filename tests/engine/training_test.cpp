@@ -189,6 +189,16 @@ TEST_F(Training, UserErrors) {
   r = run_cpsd({"run", config(), "--set", "run.methods=[\"cpds\"]"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.last_error_line().find("unknown method 'cpds'"), std::string::npos) << r.err;
+  r = run_cpsd({"train", "--config", config(), "--set", "runtime.device=cuda"});
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.last_error_line().find("runtime.device: 'cuda' asks for CUDA"), std::string::npos) << r.err;
+  }
+  r = run_cpsd({"train", "--config", config(), "--set", "runtime.amp=bf16"});
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.last_error_line().find("runtime.amp: mixed precision needs a CUDA device"), std::string::npos) << r.err;
+  }
   r = run_cpsd({"train", "--config", config(), "--set", "train.lr=-1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.last_error_line().find("train.lr: must be > 0"), std::string::npos) << r.err;

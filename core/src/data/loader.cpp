@@ -54,7 +54,7 @@ struct DataLoader::State {
     const int64_t end = std::min<int64_t>(begin + options.batch_size, static_cast<int64_t>(epoch_order.size()));
     const int64_t n = end - begin, c = dataset->num_classes(), s = pipeline.options().image_size;
     Batch batch;
-    batch.images = at::empty({n, 3, s, s}, at::kFloat);
+    batch.images = at::empty({n, 3, s, s}, at::TensorOptions(at::kFloat).pinned_memory(options.pin_memory));
     batch.targets = at::zeros({n, c}, at::kFloat);
     if (has_ignored) batch.mask = at::ones({n, c}, at::kFloat);
     float* images = batch.images.data_ptr<float>();

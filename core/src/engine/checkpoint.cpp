@@ -29,11 +29,11 @@ std::vector<std::string> split_lines(const std::string& text) {
   return out;
 }
 
-torch::serialize::InputArchive open(const fs::path& path) {
+torch::serialize::InputArchive open(const fs::path& path, c10::optional<c10::Device> device = c10::nullopt) {
   if (!fs::is_regular_file(path)) throw ConfigError(path.string() + ": checkpoint not found");
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path.string());
+    archive.load_from(path.string(), device);
   } catch (const c10::Error& e) {
     throw ConfigError(path.string() + ": not a readable checkpoint (truncated or not a cpsd file): " +
                       e.what_without_backtrace());
@@ -113,15 +113,20 @@ CheckpointMeta read_checkpoint_meta(const fs::path& path) {
   return meta;
 }
 
+c10::Device device_of(torch::nn::Module& model) {
+  const auto params = model.parameters();
+  return params.empty() ? c10::Device(c10::kCPU) : params.front().device();
+}
+
 void load_checkpoint_weights(const fs::path& path, const std::string& which, torch::nn::Module& model) {
   if (which != "model" && which != "ema") throw ConfigError("weights must be \"model\" or \"ema\"");
-  torch::serialize::InputArchive archive = open(path);
+  torch::serialize::InputArchive archive = open(path, device_of(model));
   load_module(archive, which.c_str(), model, path);
 }
 
 at::Tensor load_training_state(const fs::path& path, torch::nn::Module& model, torch::nn::Module* ema,
                                torch::optim::Optimizer* optimizer) {
-  torch::serialize::InputArchive archive = open(path);
+  torch::serialize::InputArchive archive = open(path, device_of(model));
   load_module(archive, "model", model, path);
   if (ema != nullptr) load_module(archive, "ema", *ema, path);
   if (optimizer != nullptr) {
@@ -131,7 +136,7 @@ at::Tensor load_training_state(const fs::path& path, torch::nn::Module& model, t
   }
   at::Tensor rng;
   archive.try_read("rng_state", rng);
-  return rng;
+  return rng.defined() ? rng.to(at::kCPU) : rng;
 }
 
 }  // namespace cpsd::engine

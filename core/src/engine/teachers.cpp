@@ -22,9 +22,13 @@ at::Tensor merge_teacher_logits(const std::vector<at::Tensor>& outputs,
 
 namespace {
 
+// The merged logits of a branch's teachers, on the CPU.
 at::Tensor run_branch(const TeacherBranch& branch, const at::Tensor& images, int64_t num_classes) {
   std::vector<at::Tensor> outputs;
-  for (const auto& model : branch.models) outputs.push_back(model->forward(images).to(at::kFloat));
+  for (const auto& model : branch.models) {
+    const c10::Device device = model->parameters().front().device();
+    outputs.push_back(model->forward(images.to(device)).to(at::kCPU, at::kFloat));
+  }
   return merge_teacher_logits(outputs, branch.groups, num_classes);
 }
 

@@ -18,10 +18,12 @@
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/data/dataset_config.h"
 #include "cpsd/core/distributed.h"
+#include "cpsd/core/engine/amp.h"
 #include "cpsd/core/engine/checkpoint.h"
 #include "cpsd/core/engine/ema.h"
 #include "cpsd/core/log.h"
 #include "cpsd/core/progress.h"
+#include "cpsd/core/runtime.h"
 #include "cpsd/sdk/error.h"
 
 namespace fs = std::filesystem;
@@ -80,6 +82,7 @@ struct JobState {
   std::string best_source;
   Metrics best_metrics;
   Json history = Json::array();
+  std::unique_ptr<LossScaler> scaler;
   double loss_sum = 0;
   int64_t loss_count = 0;
 };
@@ -186,6 +189,21 @@ void restore(JobState& s, bool resume, const TrainSettings& settings) {
   log::info("{}: resuming after epoch {} from {}", s.job->name, meta.epoch, last.string());
 }
 
+// Where and how the models run.
+struct Compute {
+  c10::Device device = c10::Device(c10::kCPU);
+  Precision precision = Precision::full;
+  bool channels_last = false;
+  at::Tensor images(const at::Tensor& cpu) const {
+    if (!device.is_cuda()) return cpu;
+    at::Tensor x = cpu.to(device, /*non_blocking=*/true);
+    return channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
+  }
+  at::Tensor other(const at::Tensor& cpu) const {
+    return cpu.defined() && device.is_cuda() ? cpu.to(device, /*non_blocking=*/true) : cpu;
+  }
+};
+
 // For the tests of crash handling: CPSD_FAULT_INJECT_EXIT="rank:step" makes that rank exit
 // abruptly (code 3) before that optimizer step, as a crashed or killed process would.
 void fault_injection(int64_t step) {
@@ -198,20 +216,26 @@ void fault_injection(int64_t step) {
 }
 
 // One optimisation step of one job on one batch; returns the loss.
-double train_step(JobState& s, const data::Batch& batch, int64_t epoch, const TrainSettings& settings,
-                  bool adamw, Distributed* group) {
+double train_step(JobState& s, const data::Batch& batch, const Compute& compute, int64_t epoch,
+                  const TrainSettings& settings, bool adamw, Distributed* group) {
   Job& job = *s.job;
   job.model->train();
-  const at::Tensor targets = restrict(batch.targets, s.classes);
-  at::Tensor mask = restrict(batch.mask, s.classes);
+  const at::Tensor targets = compute.other(restrict(batch.targets, s.classes));
+  at::Tensor mask = compute.other(restrict(batch.mask, s.classes));
   if (job.positives_only) {
     const at::Tensor rows = (targets.sum(1, true) > 0).to(at::kFloat).expand_as(targets);
     mask = mask.defined() ? mask * rows : rows.contiguous();
   }
-  LossInput input{job.model->forward(batch.images), targets, mask, {}};
+  at::Tensor logits;
+  {
+    AutocastScope autocast(compute.precision);
+    logits = job.model->forward(compute.images(batch.images));
+  }
+  LossInput input{logits.to(at::kFloat), targets, mask, {}};
   at::Tensor total;
   if (job.distill_loss) {
     input.teachers = job.teachers(batch);
+    for (TeacherLogits& t : input.teachers) t.logits = compute.other(t.logits);
     total = job.cls_weight * job.loss->forward(input).total + job.distill_loss->forward(input).total;
   } else {
     total = job.loss->forward(input).total;
@@ -227,14 +251,20 @@ double train_step(JobState& s, const data::Batch& batch, int64_t epoch, const Tr
   }
   fault_injection(s.step);
   s.optimizer->zero_grad();
-  total.backward();
-  if (group != nullptr) group->average_gradients(job.model->parameters());
-  if (settings.grad_clip > 0) torch::nn::utils::clip_grad_norm_(job.model->parameters(), settings.grad_clip);
-  const double lr = s.schedule ? s.schedule->lr(s.step) : settings.lr;
-  const double momentum = s.schedule ? s.schedule->momentum(s.step) : 0.9;
-  set_lr_and_momentum(*s.optimizer, lr, momentum, adamw);
-  s.optimizer->step();
-  if (s.ema) s.ema->update(*job.model);
+  s.scaler->scale(total).backward();
+  const std::vector<at::Tensor> params = job.model->parameters();
+  if (group != nullptr) group->average_gradients(params);
+  bool finite = s.scaler->unscale(params);
+  if (group != nullptr && s.scaler->enabled()) finite = group->sum(finite ? 0.0 : 1.0) == 0.0;  // all ranks agree
+  if (finite) {
+    if (settings.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, settings.grad_clip);
+    const double lr = s.schedule ? s.schedule->lr(s.step) : settings.lr;
+    const double momentum = s.schedule ? s.schedule->momentum(s.step) : 0.9;
+    set_lr_and_momentum(*s.optimizer, lr, momentum, adamw);
+    s.optimizer->step();
+    if (s.ema) s.ema->update(*job.model);
+  }
+  s.scaler->update(finite);  // an fp16 overflow skips the step and lowers the loss scale
   ++s.step;
   return value;
 }
@@ -249,7 +279,7 @@ struct ValidationOutputs {
 
 // One pass over the validation set for every job, its model and its EMA.
 std::vector<ValidationOutputs> validate(const std::vector<JobState*>& jobs, data::DataLoader& loader,
-                                        Distributed* group) {
+                                        Distributed* group, const Compute& compute) {
   at::NoGradGuard no_grad;
   std::vector<std::vector<at::Tensor>> logits(jobs.size()), ema(jobs.size()), targets(jobs.size()),
       masks(jobs.size());
@@ -258,11 +288,13 @@ std::vector<ValidationOutputs> validate(const std::vector<JobState*>& jobs, data
   }
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
+    const at::Tensor images = compute.images(batch->images);
+    AutocastScope autocast(compute.precision);
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       JobState& s = *jobs[j];
-      logits[j].push_back(s.job->model->forward(batch->images).to(at::kFloat));
+      logits[j].push_back(s.job->model->forward(images).to(at::kCPU, at::kFloat));
       if (s.ema) {
-        ema[j].push_back(static_cast<MultiLabelModel&>(s.ema->shadow()).forward(batch->images).to(at::kFloat));
+        ema[j].push_back(static_cast<MultiLabelModel&>(s.ema->shadow()).forward(images).to(at::kCPU, at::kFloat));
       }
       targets[j].push_back(restrict(batch->targets, s.classes));
       if (batch->mask.defined()) masks[j].push_back(restrict(batch->mask, s.classes));
@@ -294,8 +326,9 @@ Predictions predict(MultiLabelModel& model, data::DataLoader& loader, const std:
   std::vector<at::Tensor> logits, targets, masks;
   Predictions out;
   loader.start_epoch(0);
+  const c10::Device device = model.parameters().empty() ? c10::Device(c10::kCPU) : model.parameters().front().device();
   while (auto batch = loader.next()) {
-    logits.push_back(model.forward(batch->images).to(at::kFloat));
+    logits.push_back(model.forward(batch->images.to(device)).to(at::kCPU, at::kFloat));
     targets.push_back(batch->targets.index_select(1, index));
     if (batch->mask.defined()) masks.push_back(batch->mask.index_select(1, index));
     out.indices.insert(out.indices.end(), batch->indices.begin(), batch->indices.end());
@@ -314,8 +347,16 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
   // The writer of the checkpoints: rank 0 of a data-parallel job, every rank of its own jobs.
   const bool main = group == nullptr || group->is_main();
   const bool show = distributed() == nullptr || distributed()->is_main();  // progress: rank 0 only
+  Compute compute;
+  compute.device = runtime_device(config);
+  compute.precision = parse_precision(config.section("runtime").get_string("amp"));
+  compute.channels_last = config.section("runtime").get_bool("channels_last");
+  if (compute.precision != Precision::full && !compute.device.is_cuda()) {
+    config.section("runtime").fail("amp", "mixed precision needs a CUDA device (runtime.device)");
+  }
   auto make = [&](std::shared_ptr<const data::Dataset> d, bool training) {
     data::LoaderOptions o = data::loader_options(config, training, settings.batch_size);
+    o.pin_memory = compute.device.is_cuda();
     if (group == nullptr) {
       o.rank = 0;
       o.world_size = 1;
@@ -340,6 +381,7 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
       s.schedule = std::make_unique<OneCycle>(o);
     }
     if (jobs[j].ema_model) s.ema = std::make_unique<ModelEma>(jobs[j].ema_model, *jobs[j].model, settings.ema);
+    s.scaler = std::make_unique<LossScaler>(compute.precision == Precision::fp16);
     bool identity = static_cast<int64_t>(jobs[j].classes.size()) == train->num_classes();
     for (std::size_t c = 0; identity && c < jobs[j].classes.size(); ++c) identity = jobs[j].classes[c] == int64_t(c);
     if (!identity) s.classes = at::tensor(jobs[j].classes, at::kLong);
@@ -380,7 +422,7 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
     std::string status;
     while (auto batch = train_loader->next()) {
       for (JobState* s : active) {
-        s->loss_sum += train_step(*s, *batch, epoch, settings, adamw, group);
+        s->loss_sum += train_step(*s, *batch, compute, epoch, settings, adamw, group);
         ++s->loss_count;
       }
       ++done;
@@ -397,7 +439,7 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
     if (progress) progress->finish(status);
 
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    const std::vector<ValidationOutputs> outputs = validate(active, *val_loader, group);
+    const std::vector<ValidationOutputs> outputs = validate(active, *val_loader, group, compute);
     for (std::size_t a = 0; a < active.size(); ++a) {
       JobState* s = active[a];
       Job& job = *s->job;

@@ -27,6 +27,7 @@ struct LoaderOptions {
   /// With several ranks, repeat samples so every rank gets the same number (training, where
   /// ranks must step together); false gives disjoint shards (evaluation).
   bool even_shards = true;
+  bool pin_memory = false;       ///< page-locked batches, for overlapped copies to a GPU
   bool skip_bad_images = false;  ///< skip (and count) unusable images instead of failing
   int64_t max_bad_images = 100;  ///< fail once more than this many were skipped
 };
