@@ -68,5 +68,8 @@ int run_eval(const std::vector<std::string>& args, Context& context);
 int run_predict(const std::vector<std::string>& args, Context& context);
 int run_export(const std::vector<std::string>& args, Context& context);
 int run_launch(const std::vector<std::string>& args, Context& context);
+int run_cam(const std::vector<std::string>& args, Context& context);
+int run_plot(const std::vector<std::string>& args, Context& context);
+int run_report(const std::vector<std::string>& args, Context& context);
 
 }  // namespace cpsd::cli

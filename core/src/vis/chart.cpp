@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpsd/core/vis/chart.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "cpsd/core/atomic_file.h"
+#include "cpsd/sdk/error.h"
+
+namespace cpsd::vis {
+namespace {
+
+constexpr int kWidth = 500, kHeight = 300, kLeft = 74, kRight = 104, kTop = 28, kBottom = 44;
+const std::vector<cv::Scalar> kColours = {{180, 119, 31}, {14, 127, 255}, {44, 160, 44},  {40, 39, 214},
+                                          {189, 103, 148}, {75, 86, 140}, {194, 119, 227}, {127, 127, 127},
+                                          {34, 189, 188},  {207, 190, 23}};
+
+std::string label(double v) {
+  char out[32];
+  if (v != 0 && (std::abs(v) < 1e-2 || std::abs(v) >= 1e5)) {
+    std::snprintf(out, sizeof(out), "%.0e", v);
+  } else {
+    std::snprintf(out, sizeof(out), "%.4g", v);
+  }
+  return out;
+}
+
+enum class Align { left, centre, right };
+
+void text(cv::Mat& m, const std::string& s, cv::Point at, double scale = 0.4, Align align = Align::left) {
+  int base = 0;
+  const cv::Size size = cv::getTextSize(s, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &base);
+  if (align == Align::centre) at.x -= size.width / 2;
+  if (align == Align::right) at.x -= size.width;
+  cv::putText(m, s, at, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(30, 30, 30), 1, cv::LINE_AA);
+}
+
+// Tick positions at 1, 2 or 5 times a power of ten covering [lo, hi] (about `want` of them);
+// integer-only when `integers` (epochs).
+std::vector<double> nice_ticks(double lo, double hi, int want, bool integers) {
+  const double raw = (hi - lo) / std::max(want, 1);
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = magnitude;
+  for (double f : {1.0, 2.0, 5.0, 10.0}) {
+    step = f * magnitude;
+    if (step >= raw) break;
+  }
+  if (integers) step = std::max(1.0, std::round(step));
+  std::vector<double> ticks;
+  for (double t = std::ceil(lo / step - 1e-9) * step; t <= hi + 1e-9 * step; t += step) ticks.push_back(t);
+  return ticks;
+}
+
+void draw(cv::Mat& m, const Chart& c) {
+  double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
+  bool integer_x = true;
+  auto ty = [&](double y) { return c.log_y ? std::log10(std::max(y, 1e-12)) : y; };
+  for (const Series& s : c.series) {
+    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+      if (!std::isfinite(s.y[i]) || (c.log_y && s.y[i] <= 0)) continue;
+      x0 = std::min(x0, s.x[i]);
+      x1 = std::max(x1, s.x[i]);
+      y0 = std::min(y0, ty(s.y[i]));
+      y1 = std::max(y1, ty(s.y[i]));
+      integer_x = integer_x && s.x[i] == std::round(s.x[i]);
+    }
+  }
+  if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  if (x1 == x0) x1 = x0 + 1;
+  if (y1 == y0) y0 -= 0.5, y1 += 0.5;
+  const double pad = 0.05 * (y1 - y0);
+  y0 -= pad;
+  y1 += pad;
+  const int pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom;
+  auto px = [&](double x) { return kLeft + static_cast<int>(std::lround((x - x0) / (x1 - x0) * pw)); };
+  auto py_t = [&](double t) { return kTop + ph - static_cast<int>(std::lround((t - y0) / (y1 - y0) * ph)); };
+  auto py = [&](double y) { return py_t(ty(y)); };
+  cv::rectangle(m, cv::Rect(kLeft, kTop, pw, ph), cv::Scalar(90, 90, 90));
+  // y ticks: on a log axis at whole powers of ten (every other one when there are many)
+  std::vector<double> yticks;
+  if (c.log_y) {
+    const int first = static_cast<int>(std::ceil(y0)), last = static_cast<int>(std::floor(y1));
+    const int every = std::max(1, (last - first + 1) / 5);
+    for (int e = first; e <= last; e += every) yticks.push_back(e);
+  } else {
+    yticks = nice_ticks(y0, y1, 5, false);
+  }
+  for (double t : yticks) {
+    const int y = py_t(t);
+    cv::line(m, {kLeft, y}, {kLeft + pw, y}, cv::Scalar(225, 225, 225));
+    text(m, label(c.log_y ? std::pow(10.0, t) : t), {kLeft - 4, y + 4}, 0.35, Align::right);
+  }
+  for (double t : nice_ticks(x0, x1, 6, integer_x)) {
+    const int x = px(t);
+    cv::line(m, {x, kTop + ph}, {x, kTop + ph + 3}, cv::Scalar(90, 90, 90));
+    text(m, label(t), {x, kTop + ph + 15}, 0.35, Align::centre);
+  }
+  text(m, c.title, {kLeft + pw / 2, 18}, 0.5, Align::centre);
+  text(m, c.x_label, {kLeft + pw / 2, kHeight - 8}, 0.4, Align::centre);
+  cv::Mat ylabel(16, ph, CV_8UC3, cv::Scalar(255, 255, 255));
+  text(ylabel, c.y_label, {ph / 2, 12}, 0.4, Align::centre);
+  cv::rotate(ylabel, ylabel, cv::ROTATE_90_COUNTERCLOCKWISE);
+  ylabel.copyTo(m(cv::Rect(2, kTop, 16, ph)));
+  for (std::size_t k = 0; k < c.series.size(); ++k) {
+    const Series& s = c.series[k];
+    const cv::Scalar colour = kColours[k % kColours.size()];
+    std::vector<cv::Point> points;
+    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+      if (std::isfinite(s.y[i]) && !(c.log_y && s.y[i] <= 0)) points.emplace_back(px(s.x[i]), py(s.y[i]));
+    }
+    if (points.size() > 1) cv::polylines(m, points, false, colour, 2, cv::LINE_AA);
+    for (const cv::Point& p : points) cv::circle(m, p, 2, colour, cv::FILLED, cv::LINE_AA);
+    if (k < 18) {  // legend, right of the plot so it never hides a line
+      const int ly = kTop + 8 + 14 * static_cast<int>(k);
+      const int lx = kLeft + pw + 8;
+      cv::line(m, {lx, ly - 3}, {lx + 14, ly - 3}, colour, 2, cv::LINE_AA);
+      text(m, s.name.substr(0, 13), {lx + 18, ly}, 0.35);
+    }
+  }
+}
+
+}  // namespace
+
+void write_charts(const std::filesystem::path& png, const std::vector<Chart>& charts) {
+  if (charts.empty()) throw RuntimeError("no charts to draw for " + png.string());
+  cv::Mat canvas(kHeight, kWidth * static_cast<int>(charts.size()), CV_8UC3, cv::Scalar(255, 255, 255));
+  for (std::size_t i = 0; i < charts.size(); ++i) {
+    cv::Mat part = canvas(cv::Rect(static_cast<int>(i) * kWidth, 0, kWidth, kHeight));
+    draw(part, charts[i]);
+  }
+  std::vector<uchar> bytes;
+  if (!cv::imencode(".png", canvas, bytes)) throw RuntimeError("cannot encode " + png.string());
+  write_file_atomically(png, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+}  // namespace cpsd::vis

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: Apache-2.0
+// The self-contained HTML report of a run directory.
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "../json_file.h"
+#include "cpsd/core/atomic_file.h"
+#include "cpsd/core/data/dataset_config.h"
+#include "cpsd/core/log.h"
+#include "cpsd/core/run_config.h"
+#include "cpsd/core/vis/run_views.h"
+#include "cpsd/sdk/error.h"
+
+namespace cpsd::vis {
+namespace {
+
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string fixed(double v, int digits = 2) {
+  if (!std::isfinite(v)) return "&ndash;";
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(digits);
+  out << v;
+  return out.str();
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Relative path from the report directory.
+std::string link(const fs::path& run_dir, const fs::path& file) {
+  return "../" + fs::relative(file, run_dir).generic_string();
+}
+
+void results_section(std::ostream& html, const Json& results) {
+  html << "<h2>Results</h2>\n<table><tr><th>method</th><th>mAP</th><th>CF1</th><th>OF1</th><th>CP</th><th>CR</th>"
+          "<th>OP</th><th>OR</th><th>best epoch</th></tr>\n";
+  for (const Json& r : results["results"]) {
+    html << "<tr><td>" << escape(r["method"].get<std::string>()) << "</td>";
+    for (const char* k : {"map", "cf1", "of1", "cp", "cr", "op", "or"}) html << "<td>" << fixed(r[k].get<double>()) << "</td>";
+    html << "<td>" << r["best_epoch"].get<int64_t>() << " (" << escape(r["best_source"].get<std::string>()) << ")</td></tr>\n";
+  }
+  html << "</table>\n<p>Thresholded metrics at sigmoid &ge; " << fixed(results["threshold"].get<double>())
+       << "; mAP over classes with validation positives.</p>\n<table><tr><th>stage</th><th>wall time (s)</th></tr>\n";
+  for (const Json& s : results["stages"]) {
+    html << "<tr><td>" << escape(s["stage"].get<std::string>()) << "</td><td>" << fixed(s["seconds"].get<double>(), 0)
+         << "</td></tr>\n";
+  }
+  html << "</table>\n";
+}
+
+void per_class_section(std::ostream& html, const Json& results, const std::vector<std::string>& classes) {
+  const Json* base = nullptr;
+  const Json* best = nullptr;
+  for (const Json& r : results["results"]) {
+    if (r["method"] == "baseline") base = &r;
+    else if (best == nullptr || r["map"].get<double>() > (*best)["map"].get<double>()) best = &r;
+  }
+  const Json* shown = best != nullptr ? best : base;
+  if (shown == nullptr || classes.empty()) return;
+  std::vector<std::size_t> order(classes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto ap = [](const Json* r, std::size_t c) {
+    const Json& v = (*r)["ap"][c];
+    return v.is_number() ? v.get<double>() : NAN;
+  };
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ap(shown, a) > ap(shown, b); });
+  html << "<h2>Per-class AP (" << escape((*shown)["method"].get<std::string>()) << ", sorted)</h2>\n<table><tr><th>class</th><th>AP</th>"
+       << (base && shown != base ? "<th>baseline</th><th>gain</th>" : "") << "<th></th></tr>\n";
+  for (std::size_t c : order) {
+    const double a = ap(shown, c);
+    html << "<tr><td>" << escape(classes[c]) << "</td><td>" << fixed(a) << "</td>";
+    if (base && shown != base) html << "<td>" << fixed(ap(base, c)) << "</td><td>" << fixed(a - ap(base, c)) << "</td>";
+    html << "<td><div class=\"bar\" style=\"width:" << (std::isfinite(a) ? static_cast<int>(a * 2) : 0) << "px\"></div></td></tr>\n";
+  }
+  html << "</table>\n";
+}
+
+}  // namespace
+
+fs::path write_report(const fs::path& run_dir, const Registry& registry) {
+  if (!fs::exists(run_dir / "config.toml")) {
+    throw ConfigError(run_dir.string() + ": no config.toml; give the directory `cpsd run` wrote");
+  }
+  const fs::path out_dir = run_dir / "report";
+  fs::create_directories(out_dir);
+  const Json results = fs::exists(run_dir / "results.json") ? read_json_file(run_dir / "results.json") : Json();
+  std::vector<std::string> classes;
+  if (fs::exists(run_dir / "statistics.json")) {
+    classes = read_json_file(run_dir / "statistics.json")["classes"].get<std::vector<std::string>>();
+  }
+  std::ostringstream html;
+  html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cpsd run " << escape(run_dir.filename().string())
+       << "</title>\n<style>body{font-family:sans-serif;margin:24px;max-width:1400px}table{border-collapse:collapse;"
+          "margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}"
+          "img{max-width:100%;border:1px solid #ddd;margin:4px 0}.bar{background:#4878d0;height:10px}"
+          "pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}</style></head><body>\n"
+       << "<h1>cpsd run: " << escape(run_dir.filename().string()) << "</h1>\n";
+  if (!results.is_null()) results_section(html, results);
+
+  html << "<h2>Learning curves</h2>\n";
+  for (const fs::path& png : plot_run(run_dir)) {
+    html << "<p><img src=\"" << link(run_dir, png) << "\" alt=\"" << escape(png.stem().string()) << "\"></p>\n";
+  }
+
+  // Activation maps of two classes, on validation images that hold them.
+  try {
+    const RunConfig config = RunConfig::parse(read_text(run_dir / "config.toml"), (run_dir / "config.toml").string(), {},
+                                              registry);
+    const data::Dataset val = data::load_dataset(config, data::Split::val);
+    std::vector<std::size_t> picks(val.class_names.size());
+    for (std::size_t c = 0; c < picks.size(); ++c) picks[c] = c;
+    if (!results.is_null()) {  // the classes the best student gained most on over the baseline
+      const Json *base = nullptr, *best = nullptr;
+      for (const Json& r : results["results"]) {
+        if (r["method"] == "baseline") base = &r;
+        else if (best == nullptr || r["map"].get<double>() > (*best)["map"].get<double>()) best = &r;
+      }
+      auto gain = [&](std::size_t c) {
+        const Json& a = (*best)["ap"][c];
+        const Json& b = (*base)["ap"][c];
+        return a.is_number() && b.is_number() ? a.get<double>() - b.get<double>() : -1e9;
+      };
+      if (base != nullptr && best != nullptr) {
+        std::stable_sort(picks.begin(), picks.end(), [&](std::size_t a, std::size_t b) { return gain(a) > gain(b); });
+      }
+    }
+    picks.resize(std::min<std::size_t>(2, picks.size()));
+    html << "<h2>Activation maps</h2>\n<p>Columns: the CGP teacher and the DGP teacher holding the class, then the student.</p>\n";
+    for (std::size_t c : picks) {
+      std::vector<std::string> images;
+      for (const data::Sample& s : val.samples) {
+        if (std::find(s.labels.begin(), s.labels.end(), static_cast<int64_t>(c)) != s.labels.end()) images.push_back(s.path);
+        if (images.size() == 2) break;
+      }
+      if (images.empty()) continue;
+      const fs::path png = out_dir / ("cam_" + val.class_names[c] + ".png");
+      draw_activation_maps(cam_models_of_run(run_dir, val.class_names[c]), val.class_names[c], images, png, registry);
+      html << "<h3>" << escape(val.class_names[c]) << "</h3><p><img src=\"" << fs::relative(png, out_dir).generic_string()
+           << "\" alt=\"activation maps of " << escape(val.class_names[c]) << "\"></p>\n";
+    }
+  } catch (const Error& e) {
+    log::warn("report: activation maps left out: {}", e.what());
+    html << "<p>Activation maps left out: " << escape(e.what()) << "</p>\n";
+  }
+
+  if (fs::exists(run_dir / "partitions")) {
+    html << "<h2>Partitions</h2>\n";
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(run_dir / "partitions")) {
+      if (e.path().extension() == ".json") files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+      const Json p = read_json_file(f);
+      html << "<h3>" << escape(f.stem().string()) << " (decomposer/" << escape(p.value("decomposer", "")) << ")</h3>\n<ol start=\"0\">";
+      for (const Json& g : p["groups"]) {
+        std::string names;
+        for (const Json& n : g["classes"]) names += (names.empty() ? "" : ", ") + n.get<std::string>();
+        html << "<li>" << escape(names) << "</li>";
+      }
+      html << "</ol>\n";
+      const fs::path png = fs::path(f).replace_extension(".png");
+      if (fs::exists(png)) {
+        html << "<p><img src=\"" << link(run_dir, png) << "\" alt=\"affinity of " << escape(f.stem().string())
+             << "\" style=\"max-width:480px\"></p>\n";
+      }
+    }
+  }
+  if (fs::exists(run_dir / "teachers" / "manifest.json")) {
+    html << "<h2>Teachers</h2>\n<table><tr><th>teacher</th><th>classes</th><th>best mAP</th><th>epoch</th></tr>\n";
+    for (const Json& t : read_json_file(run_dir / "teachers" / "manifest.json")) {
+      html << "<tr><td>" << escape(t["branch"].get<std::string>()) << "_" << t["index"].get<int64_t>() << "</td><td>"
+           << t["classes"].size() << "</td><td>" << fixed(t["best_map"].get<double>()) << "</td><td>"
+           << t["best_epoch"].get<int64_t>() << "</td></tr>\n";
+    }
+    html << "</table>\n";
+  }
+  if (!results.is_null()) per_class_section(html, results, classes);
+  html << "<h2>Config</h2>\n<pre>" << escape(read_text(run_dir / "config.toml")) << "</pre>\n</body></html>\n";
+  const fs::path page = out_dir / "index.html";
+  write_file_atomically(page, html.str());
+  return page;
+}
+
+}  // namespace cpsd::vis
