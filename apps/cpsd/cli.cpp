@@ -23,6 +23,8 @@ const std::vector<Command>& commands() {
       {"plugins", "list the installed plugins, or show one implementation's options", run_plugins},
       {"config", "check a run config or print it fully resolved", run_config},
       {"run", "the whole pipeline: partitions, baseline, teachers, students, results table", run_run},
+      {"pretrain", "single-label pretraining of a backbone (ImageNet layout, fashion-items) for model.pretrained",
+       run_pretrain},
       {"train", "train one model: the baseline, or one teacher (--part CGP:i)", run_train},
       {"distill", "train one student (cpsd, cgpd, dgpd, sd, random) from the run's teachers", run_distill},
       {"eval", "metrics of a checkpoint on the validation set, per-class AP", run_eval},

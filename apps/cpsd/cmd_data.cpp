@@ -191,27 +191,29 @@ int run_data(const std::vector<std::string>& args, Context& context) {
   std::string action, out, splits = "both", fashion_mnist;
   bool no_decode = false, overwrite = false;
   int64_t seed = 0, train_images = 6000, val_images = 2000, canvas = 64, batch_size = 32, batches = 50;
+  int64_t val_items = 5000;
   po::options_description hidden;
-  hidden.add_options()("action", po::value(&action), "check | stats | make-fashion-scenes | bench");
+  hidden.add_options()("action", po::value(&action), "check | stats | make-fashion-scenes | make-fashion-items | bench");
   po::options_description options("Options");
   source.add_options(options);
   options.add_options()
-      ("out", po::value(&out), "stats: statistics JSON to write; make-fashion-scenes: directory")
+      ("out", po::value(&out), "stats: statistics JSON to write; make-fashion-*: directory")
       ("check-split", po::value(&splits), "check: train | val | both (default)")
       ("no-decode", po::bool_switch(&no_decode), "check: only test that files exist")
-      ("seed", po::value(&seed), "make-fashion-scenes: seed")
-      ("train-images", po::value(&train_images), "make-fashion-scenes: training images (6000)")
+      ("seed", po::value(&seed), "make-fashion-*: seed")
+      ("train-images", po::value(&train_images), "make-fashion-scenes: training images (6000); make-fashion-items: at most this many")
       ("val-images", po::value(&val_images), "make-fashion-scenes: validation images (2000)")
-      ("canvas", po::value(&canvas), "make-fashion-scenes: image side in pixels (64)")
-      ("fashion-mnist", po::value(&fashion_mnist), "make-fashion-scenes: Fashion-MNIST IDX directory")
-      ("overwrite", po::bool_switch(&overwrite), "make-fashion-scenes: replace an existing --out")
+      ("val-items", po::value(&val_items), "make-fashion-items: last training items held out for val/ (5000)")
+      ("canvas", po::value(&canvas), "make-fashion-*: image side in pixels (64)")
+      ("fashion-mnist", po::value(&fashion_mnist), "make-fashion-*: Fashion-MNIST IDX directory")
+      ("overwrite", po::bool_switch(&overwrite), "make-fashion-*: replace an existing --out")
       ("batch-size", po::value(&batch_size), "bench: batch size (32)")
       ("batches", po::value(&batches), "bench: batches to time (50)");
   add_common_options(options, common);
   po::positional_options_description positional;
   positional.add("action", 1);
   po::variables_map values;
-  if (!parse("data", "check|stats|make-fashion-scenes|bench [options]", args, options, hidden,
+  if (!parse("data", "check|stats|make-fashion-scenes|make-fashion-items|bench [options]", args, options, hidden,
              positional, values)) {
     return 0;
   }
@@ -232,6 +234,22 @@ int run_data(const std::vector<std::string>& args, Context& context) {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return 0;
   }
+  if (action == "make-fashion-items") {
+    if (!common.log_level.empty()) log::force_level(common.log_level);
+    if (out.empty()) throw ConfigError("cpsd data make-fashion-items: missing --out DIR");
+    if (seed < 0) throw ConfigError("cpsd data make-fashion-items: --seed must be >= 0");
+    data::FashionItemsOptions o;
+    if (!fashion_mnist.empty()) o.fashion_mnist = fashion_mnist;
+    o.seed = static_cast<uint64_t>(seed);
+    o.val_items = val_items;
+    if (values.count("train-images")) o.train_items = train_images;
+    o.canvas = static_cast<int>(canvas);
+    const auto start = std::chrono::steady_clock::now();
+    data::make_fashion_items(out, o, overwrite);
+    std::printf("wrote fashion-items to %s in %.1f s\n", out.c_str(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return 0;
+  }
   const Registry& registry = context.plugins(common).registry();
   if (action == "check") return data_check(source, splits, !no_decode, registry);
   if (action == "stats") {
@@ -245,7 +263,7 @@ int run_data(const std::vector<std::string>& args, Context& context) {
     return 0;
   }
   if (action == "bench") return data_bench(source, batch_size, batches, registry);
-  throw ConfigError("cpsd data: expected check, stats, make-fashion-scenes or bench" +
+  throw ConfigError("cpsd data: expected check, stats, make-fashion-scenes, make-fashion-items or bench" +
                     (action.empty() ? std::string() : ", got '" + action + "'"));
 }
 

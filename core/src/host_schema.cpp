@@ -68,7 +68,7 @@ output = "runs"      # relative to the working directory
 methods = ["baseline", "cpsd"]  # any of baseline, sd, cgpd, dgpd, cpsd, random
 
 [data]
-format = "coco"        # coco | nuswide | voc | csv
+format = "coco"        # coco | nuswide | voc | csv | folder (DIR/<class>/<image>, single-label)
 root = ""              # directory the paths below are relative to ("" = this config file's)
 classes = ""           # class list file, one name per line (csv: required; nuswide: optional)
 class_order = "id"     # coco: "id" (category id: ASL, Q2L) | "name" (alphabetical: ML-GCN, CPSD)
@@ -84,7 +84,7 @@ workers = 0            # decoding threads; 0 = all cores
 prefetch = 4           # batches decoded ahead
 
 [data.train]
-annotations = ""       # coco: instances JSON; csv: the CSV; nuswide: dataset root or one CSV; voc: VOC year dir
+annotations = ""       # coco: instances JSON; csv: the CSV; nuswide: dataset root or one CSV; voc: VOC year dir; folder: the class directories' parent
 images = ""            # image directory (voc default: <annotations>/JPEGImages)
 split = "Train"        # nuswide: Train | Test; voc: train | val | trainval | test
 
@@ -97,6 +97,9 @@ split = "Test"
 flip = false           # random horizontal flip (p = 0.5); not in the reference recipe
 cutout = 0.5           # reference CutoutPIL box size factor (0 = off)
 randaugment = true     # reference RandAugment: 2 of 15 ops, magnitude 1..9, each with p = 0.5
+
+[pretrain]
+output = ""          # cpsd pretrain: backbone weights file to write (relative to this file); a cache, rebuilt when the settings change
 
 [partition]
 decomposer = "cgp"   # decomposer registry name for `cpsd partition`; options in [decomposer.<name>]
@@ -122,6 +125,7 @@ const std::vector<Selector>& selectors() {
 const std::vector<PathKey>& path_keys() {
   static const std::vector<PathKey> keys = {
       {"model.pretrained", false},
+      {"pretrain.output", false},
       {"data.root", false},           {"data.classes", true},
       {"data.train.annotations", true}, {"data.train.images", true},
       {"data.val.annotations", true},   {"data.val.images", true},

@@ -4,6 +4,7 @@
 #include "bce_loss.h"
 #include "cpsd/sdk/plugin.h"
 #include "distill_loss.h"
+#include "softmax_ce_loss.h"
 
 CPSD_PLUGIN("losses", "0.1.0",
             cpsd::plugin::factory<cpsd::losses::AsymmetricLoss>(
@@ -13,4 +14,7 @@ CPSD_PLUGIN("losses", "0.1.0",
                 "bce", "binary cross-entropy on logits", cpsd::losses::BinaryCrossEntropy::kDefaults),
             cpsd::plugin::factory<cpsd::losses::DistillationLoss>(
                 "distill", "student-to-teacher distillation: MSE (paper), KL or soft BCE per branch",
-                cpsd::losses::DistillationLoss::kDefaults))
+                cpsd::losses::DistillationLoss::kDefaults),
+            cpsd::plugin::factory<cpsd::losses::SoftmaxCrossEntropy>(
+                "softmax_ce", "softmax cross-entropy for single-label training (cpsd pretrain)",
+                cpsd::losses::SoftmaxCrossEntropy::kDefaults))

@@ -11,6 +11,7 @@
 #include "cpsd/core/data/dataset.h"
 #include "cpsd/core/data/fashion_scenes.h"
 #include "cpsd/core/data/readers.h"
+#include "idx_file.h"
 #include "cpsd/sdk/error.h"
 #include "test_support.h"
 
@@ -81,10 +82,12 @@ TEST_F(FashionScenes, DeterministicAndRefusesToOverwrite) {
   o.val_images = 5;
   o.seed = 3;
   make_fashion_scenes(dir_->path() / "again", o);
+  const std::string image = test::read_file(dir_->path() / "again" / "train" / "000007.jpg");
   EXPECT_THROW(make_fashion_scenes(dir_->path() / "again", o), ConfigError);
   make_fashion_scenes(dir_->path() / "again", o, true);
-  EXPECT_EQ(test::read_file(dir_->path() / "again" / "train" / "000007.jpg"),
-            test::read_file(dir_->path() / "again" / "train" / "000007.jpg"));
+  EXPECT_EQ(test::read_file(dir_->path() / "again" / "train" / "000007.jpg"), image);
+  // The first images do not depend on how many are made.
+  EXPECT_EQ(test::read_file(root() / "train" / "000007.jpg"), image);
   const std::string first = test::read_file(dir_->path() / "again" / "annotations" / "instances_train.json");
   make_fashion_scenes(dir_->path() / "again", o, true);
   EXPECT_EQ(test::read_file(dir_->path() / "again" / "annotations" / "instances_train.json"), first);
@@ -96,6 +99,65 @@ TEST_F(FashionScenes, DeterministicAndRefusesToOverwrite) {
     EXPECT_NE(std::string(e.what()).find("dataset-fashion-mnist"), std::string::npos);
   }
   EXPECT_FALSE(std::filesystem::exists(dir_->path() / "x"));
+}
+
+TEST(FashionItems, SingleLabelFolderOfTrainingItemsOnly) {
+  test::TempDir tmp;
+  FashionItemsOptions o;
+  o.train_items = 200;
+  o.val_items = 50;
+  o.seed = 1;
+  make_fashion_items(tmp / "items", o);
+  const Dataset train = read_image_folder(tmp / "items" / "train");
+  const Dataset val = read_image_folder(tmp / "items" / "val");
+  EXPECT_EQ(train.class_names, (std::vector<std::string>{"bag", "boot", "coat", "dress", "pullover", "sandal",
+                                                         "shirt", "sneaker", "trouser", "tshirt"}));
+  EXPECT_EQ(val.class_names, train.class_names);
+  EXPECT_EQ(train.samples.size(), 200u);
+  EXPECT_EQ(val.samples.size(), 50u);
+  // Each file is named by its item's index in Fashion-MNIST's training file and sits in its
+  // type's directory; validation items are the file's last ones, never a test item.
+  const std::vector<uint8_t> labels = read_idx_labels("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
+  const FashionScenesDesign design = fashion_scenes_design();
+  for (const auto* d : {&train, &val}) {
+    for (const Sample& s : d->samples) {
+      const std::filesystem::path p(s.path);
+      const long index = std::stol(p.stem().string());
+      EXPECT_EQ(p.parent_path().filename().string(), design.types[labels[static_cast<std::size_t>(index)]]) << s.path;
+      EXPECT_EQ(d->class_names[s.labels.at(0)], p.parent_path().filename().string());
+      if (d == &train) EXPECT_LT(index, 200) << s.path;
+      if (d == &val) EXPECT_GE(index, 60000 - 50) << s.path;
+    }
+  }
+  const auto info = nlohmann::json::parse(test::read_file(tmp / "items" / "items.json"));
+  EXPECT_EQ(info["val_from_index"], 59950);
+  // Deterministic for a seed; refuses to overwrite.
+  make_fashion_items(tmp / "again", o);
+  EXPECT_EQ(test::read_file(tmp / "again" / "val" / "bag" / std::filesystem::path(val.samples[0].path).filename()),
+            test::read_file(val.samples[0].path));
+  EXPECT_THROW(make_fashion_items(tmp / "again", o), ConfigError);
+  o.val_items = 60000;
+  EXPECT_THROW(make_fashion_items(tmp / "bad", o), ConfigError);
+  EXPECT_FALSE(std::filesystem::exists(tmp / "bad"));
+}
+
+TEST(FolderReader, ClassOrderAndErrors) {
+  test::TempDir tmp;
+  test::write_file(tmp / "d" / "zebra" / "a.jpg", "x");
+  test::write_file(tmp / "d" / "ant" / "sub" / "b.png", "x");
+  test::write_file(tmp / "d" / "ant" / "notes.txt", "x");
+  const Dataset d = read_image_folder(tmp / "d");
+  EXPECT_EQ(d.class_names, (std::vector<std::string>{"ant", "zebra"}));
+  ASSERT_EQ(d.samples.size(), 2u);
+  EXPECT_EQ(d.samples[0].labels, (std::vector<int64_t>{0}));
+  EXPECT_EQ(d.samples[1].path, (tmp / "d" / "zebra" / "a.jpg").string());
+  test::write_file(tmp / "classes.txt", "zebra\nant\n");
+  EXPECT_EQ(read_image_folder(tmp / "d", tmp / "classes.txt").samples[0].labels, (std::vector<int64_t>{0}));
+  test::write_file(tmp / "more.txt", "zebra\nant\nyak\n");
+  EXPECT_THROW(read_image_folder(tmp / "d", tmp / "more.txt"), ConfigError);
+  EXPECT_THROW(read_image_folder(tmp / "nowhere"), ConfigError);
+  std::filesystem::create_directories(tmp / "empty" / "cat");
+  EXPECT_THROW(read_image_folder(tmp / "empty"), ConfigError);
 }
 
 }  // namespace

@@ -55,7 +55,8 @@ Dataset load_dataset(const RunConfig& config, Split split) {
                     part.get_string("split"), difficult);
   }
   if (format == "csv") return read_label_csv(annotations, images, classes);
-  data.fail("format", "unknown format '" + format + "': use coco, nuswide, voc or csv");
+  if (format == "folder") return read_image_folder(annotations, classes);
+  data.fail("format", "unknown format '" + format + "': use coco, nuswide, voc, csv or folder");
 }
 
 PipelineOptions pipeline_options(const RunConfig& config, bool train) {

@@ -12,6 +12,7 @@
 
 #include "../json_file.h"
 #include "augment.h"
+#include "canvas_paint.h"
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/log.h"
 #include "cpsd/sdk/error.h"
@@ -81,14 +82,7 @@ class SceneMaker {
   cv::Mat render(const std::vector<Item>& items, Rng& rng, std::vector<std::array<int, 4>>& boxes,
                  std::vector<int64_t>& sources) const {
     const double scale = canvas_ / 64.0;
-    const double base = 20 + 40 * uniform01(rng);
-    cv::Mat canvas(canvas_, canvas_, CV_64FC3);
-    for (int y = 0; y < canvas_; ++y) {
-      for (int x = 0; x < canvas_; ++x) {
-        const double v = base + 16 * (uniform01(rng) - 0.5);
-        canvas.at<cv::Vec3d>(y, x) = cv::Vec3d(v, v, v);
-      }
-    }
+    cv::Mat canvas = noise_background(canvas_, rng);
     std::vector<std::size_t> order(items.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[uniform_int(rng, i)]);
@@ -100,28 +94,16 @@ class SceneMaker {
       const int size = static_cast<int>((small ? 16 + 4 * uniform01(rng) : 26 + 10 * uniform01(rng)) * scale);
       const auto& pool = pool_[item.type];
       const int64_t source = pool[uniform_int(rng, static_cast<int64_t>(pool.size()))];
-      cv::Mat glyph(static_cast<int>(images_.rows), static_cast<int>(images_.cols), CV_8UC1,
-                    const_cast<uint8_t*>(images_.image(source)));
-      cv::Mat resized;
-      cv::resize(glyph, resized, cv::Size(size, size), 0, 0, cv::INTER_LINEAR);
       const int x0 = static_cast<int>(uniform_int(rng, canvas_ - size + 1));
       const int y0 = static_cast<int>(uniform_int(rng, canvas_ - size + 1));
       cv::Vec3d tint = kTintRgb[item.tint];
       for (int c = 0; c < 3; ++c) tint[c] = std::clamp(tint[c] + 40 * (uniform01(rng) - 0.5), 0.0, 255.0);
-      for (int y = 0; y < size; ++y) {
-        for (int x = 0; x < size; ++x) {
-          const double alpha = resized.at<uint8_t>(y, x) / 255.0;
-          cv::Vec3d& p = canvas.at<cv::Vec3d>(y0 + y, x0 + x);
-          p = p * (1 - alpha) + tint * alpha;
-        }
-      }
+      paste_tinted(canvas, images_.image(source), static_cast<int>(images_.rows), static_cast<int>(images_.cols),
+                   size, x0, y0, tint);
       boxes[k] = {x0, y0, size, size};
       sources[k] = source;
     }
-    cv::Mat rgb, bgr;
-    canvas.convertTo(rgb, CV_8UC3);
-    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-    return bgr;
+    return to_bgr(canvas);
   }
 
  private:
@@ -215,14 +197,7 @@ void make_fashion_scenes(const fs::path& out, const FashionScenesOptions& option
   }
   if (options.canvas < 32) throw ConfigError("fashion-scenes canvas must be >= 32 pixels");
   const fs::path src = options.fashion_mnist;
-  auto need = [&](const char* name) {
-    const fs::path p = src / name;
-    if (!fs::exists(p)) {
-      throw ConfigError(p.string() + " not found: install Debian's dataset-fashion-mnist or pass "
-                                     "--fashion-mnist DIR");
-    }
-    return p;
-  };
+  auto need = [&](const char* name) { return fashion_mnist_file(src, name); };
   const IdxImages train_images = read_idx_images(need("train-images-idx3-ubyte.gz"));
   const std::vector<uint8_t> train_labels = read_idx_labels(need("train-labels-idx1-ubyte.gz"));
   const IdxImages test_images = read_idx_images(need("t10k-images-idx3-ubyte.gz"));

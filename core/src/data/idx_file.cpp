@@ -51,4 +51,13 @@ std::vector<uint8_t> read_idx_labels(const std::filesystem::path& file) {
   return std::vector<uint8_t>(b.begin() + 8, b.end());
 }
 
+std::filesystem::path fashion_mnist_file(const std::filesystem::path& dir, const char* name) {
+  const std::filesystem::path p = dir / name;
+  std::error_code ec;
+  if (!std::filesystem::exists(p, ec)) {
+    throw ConfigError(p.string() + " not found: install Debian's dataset-fashion-mnist or pass --fashion-mnist DIR");
+  }
+  return p;
+}
+
 }  // namespace cpsd::data

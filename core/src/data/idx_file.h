@@ -19,4 +19,7 @@ IdxImages read_idx_images(const std::filesystem::path& file);
 /// Reads an idx1-ubyte file (magic 0x801).
 std::vector<uint8_t> read_idx_labels(const std::filesystem::path& file);
 
+/// `dir`/`name` when it exists; otherwise a ConfigError saying how to get Fashion-MNIST.
+std::filesystem::path fashion_mnist_file(const std::filesystem::path& dir, const char* name);
+
 }  // namespace cpsd::data

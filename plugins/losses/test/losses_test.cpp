@@ -115,5 +115,24 @@ TEST(BinaryCrossEntropy, MatchesLibTorch) {
               1e-4 * std::abs(expected));
 }
 
+TEST(SoftmaxCrossEntropy, MatchesLibTorchWithAndWithoutSmoothing) {
+  torch::manual_seed(5);
+  const torch::Tensor logits = torch::randn({6, 10}) * 3;
+  const torch::Tensor labels = torch::randint(0, 10, {6}, torch::kLong);
+  const torch::Tensor one_hot = torch::one_hot(labels, 10).to(torch::kFloat);
+  auto plain = make("softmax_ce", "", 10);
+  EXPECT_NEAR(plain->forward({logits, one_hot, {}, {}}).total.item<double>(),
+              torch::cross_entropy_loss(logits, labels).item<double>(), 1e-5);
+  auto smooth = make("softmax_ce", "label_smoothing = 0.1\n", 10);
+  EXPECT_NEAR(smooth->forward({logits, one_hot, {}, {}}).total.item<double>(),
+              torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Mean, -100, 0.1).item<double>(), 1e-5);
+  // An image without a label does not count.
+  torch::Tensor partial = one_hot.clone();
+  partial[0].zero_();
+  EXPECT_NEAR(plain->forward({logits, partial, {}, {}}).total.item<double>(),
+              torch::cross_entropy_loss(logits.slice(0, 1), labels.slice(0, 1)).item<double>(), 1e-5);
+  EXPECT_THROW(make("softmax_ce", "label_smoothing = 1.0\n", 10), ConfigError);
+}
+
 }  // namespace
 }  // namespace cpsd

@@ -45,4 +45,24 @@ CPSD_CORE_API FashionScenesDesign fashion_scenes_design();
 CPSD_CORE_API void make_fashion_scenes(const std::filesystem::path& out,
                                        const FashionScenesOptions& options, bool overwrite = false);
 
+/// fashion-items: single-label pretraining data for the demo's backbones, as ImageNet is for
+/// the paper's. Each Fashion-MNIST *training* item is drawn once on a canvas like the
+/// scenes' (noise background, the scenes' item sizes, a random place) in a random colour
+/// (any hue, not only the scenes' three tints); its label is the item type (10 classes).
+/// The test items, which the scenes' validation images are made of, are never used.
+struct FashionItemsOptions {
+  std::filesystem::path fashion_mnist = "/usr/share/datasets/fashion-mnist";
+  int64_t val_items = 5000;    ///< the last items of the training file go to val/
+  int64_t train_items = 0;     ///< items before those for train/ (0 = all of them)
+  int canvas = 64;
+  uint64_t seed = 0;
+  int jpeg_quality = 92;
+};
+
+/// Writes DIR/{train,val}/<type>/<index>.jpg (a `folder` dataset; index = the item's
+/// position in Fashion-MNIST's training file) and DIR/items.json. Same temp-then-rename and
+/// errors as make_fashion_scenes.
+CPSD_CORE_API void make_fashion_items(const std::filesystem::path& out, const FashionItemsOptions& options,
+                                      bool overwrite = false);
+
 }  // namespace cpsd::data

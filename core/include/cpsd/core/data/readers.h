@@ -41,6 +41,11 @@ CPSD_CORE_API Dataset read_voc(const fs::path& voc_root, const fs::path& images,
 CPSD_CORE_API Dataset read_label_csv(const fs::path& csv, const fs::path& images,
                                      const fs::path& classes_file);
 
+/// The ImageNet layout: `dir`/<class>/<image> (any depth below the class directory), one
+/// label per image. Classes are the sub-directories sorted by name (torchvision's
+/// ImageFolder order) or, with `classes_file`, the ones it lists in its order.
+CPSD_CORE_API Dataset read_image_folder(const fs::path& dir, const fs::path& classes_file = {});
+
 /// Reads a class list file: one name per line, blank lines and '#' comments skipped.
 CPSD_CORE_API std::vector<std::string> read_class_list(const fs::path& file);
 
