@@ -21,14 +21,19 @@ test: build
 
 CPSD = $(BUILD_DIR)/bin/cpsd
 DEMO_CONFIG = configs/demo/fashion_scenes.toml
+PRETRAIN_CONFIG = configs/demo/pretrain_fashion_items.toml
 RUN_DIR ?= runs/quickstart
 
+# The demo: make fashion-scenes and fashion-items once, pretrain the backbone once (cpsd
+# pretrain skips it while the file matches its config), then the baseline and CPSD.
 quickstart: build
 	$(CPSD) plugins
 	@test -f data/fashion-scenes/design.json || $(CPSD) data make-fashion-scenes --out data/fashion-scenes
+	@test -f data/fashion-items/items.json || $(CPSD) data make-fashion-items --out data/fashion-items
 	@mkdir -p $(RUN_DIR)
 	$(CPSD) data check --config $(DEMO_CONFIG) --check-split both > $(RUN_DIR)/data-check.txt || \
 	  { cat $(RUN_DIR)/data-check.txt; exit 1; }
+	$(CPSD) pretrain --config $(PRETRAIN_CONFIG)
 	$(CPSD) run $(DEMO_CONFIG)
 
 install: build

@@ -12,6 +12,8 @@ seeds=("${@:-0 1 2}")
 [[ $# -eq 0 ]] && seeds=(0 1 2)
 cd "$root"
 test -f data/fashion-scenes/design.json || "$build/bin/cpsd" data make-fashion-scenes --out data/fashion-scenes
+test -f data/fashion-items/items.json || "$build/bin/cpsd" data make-fashion-items --out data/fashion-items
+"$build/bin/cpsd" pretrain --config configs/demo/pretrain_fashion_items.toml  # once; then up to date
 runs=()
 for seed in "${seeds[@]}"; do
   name="ablation${CPSD_TAG:-}-seed$seed"

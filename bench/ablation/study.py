@@ -151,6 +151,13 @@ def main():
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args()
     if not args.table_only:
+        cpsd = os.path.join(os.path.abspath(args.build), "bin", "cpsd")
+        for make, marker in (("make-fashion-scenes", "data/fashion-scenes/design.json"),
+                             ("make-fashion-items", "data/fashion-items/items.json")):
+            if not os.path.exists(os.path.join(ROOT, marker)):
+                subprocess.check_call([cpsd, "data", make, "--out", os.path.dirname(marker)], cwd=ROOT)
+        # The pretrained backbone of the demo (a cache: returns at once when up to date).
+        subprocess.check_call([cpsd, "pretrain", "--config", "configs/demo/pretrain_fashion_items.toml"], cwd=ROOT)
         for group in args.groups:  # every seed of a group before the next group
             for seed in args.seeds:
                 for cell in CELLS:

@@ -214,10 +214,10 @@ TEST(Registry, UnknownNameListsWhatExistsAndSuggests) {
   } catch (const ConfigError& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("unknown loss 'asll'"), std::string::npos) << what;
-    EXPECT_NE(what.find("available: asl, bce, distill"), std::string::npos) << what;
+    EXPECT_NE(what.find("available: asl, bce, distill, softmax_ce"), std::string::npos) << what;
     EXPECT_NE(what.find("did you mean 'asl'"), std::string::npos) << what;
   }
-  EXPECT_EQ(m.registry().names(Kind::loss), (std::vector<std::string>{"asl", "bce", "distill"}));
+  EXPECT_EQ(m.registry().names(Kind::loss), (std::vector<std::string>{"asl", "bce", "distill", "softmax_ce"}));
 }
 
 }  // namespace

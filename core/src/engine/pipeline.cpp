@@ -302,13 +302,24 @@ std::string results_table(const PipelineReport& report, double threshold) {
   std::ostringstream out;
   out.setf(std::ios::fixed);
   out.precision(2);
-  out << "| method | mAP | CF1 | OF1 | CP | CR | OP | OR | best epoch |\n"
-      << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  const MethodResult* baseline = nullptr;
+  for (const MethodResult& r : report.results) {
+    if (r.method == "baseline") baseline = &r;
+  }
+  out << "| method | mAP | " << (baseline ? "vs baseline | " : "") << "CF1 | OF1 | CP | CR | OP | OR | best epoch |\n"
+      << "|---|---:|" << (baseline ? "---:|" : "") << "---:|---:|---:|---:|---:|---:|---:|\n";
   for (const MethodResult& r : report.results) {
     const Metrics& m = r.metrics;
-    out << "| " << r.method << " | " << m.map << " | " << m.cf1 << " | " << m.of1 << " | " << m.cp << " | "
-        << m.cr << " | " << m.op << " | " << m.orecall << " | " << r.best_epoch << " (" << r.best_source
-        << ") |\n";
+    out << "| " << r.method << " | " << m.map << " | ";
+    if (baseline) {
+      if (&r == baseline) {
+        out << " | ";
+      } else {
+        out << std::showpos << m.map - baseline->metrics.map << std::noshowpos << " | ";
+      }
+    }
+    out << m.cf1 << " | " << m.of1 << " | " << m.cp << " | " << m.cr << " | " << m.op << " | " << m.orecall << " | "
+        << r.best_epoch << " (" << r.best_source << ") |\n";
   }
   out << "\nthresholded metrics at sigmoid >= " << threshold << "; mAP over classes with validation positives\n\n"
       << "| stage | wall time |\n|---|---:|\n";
