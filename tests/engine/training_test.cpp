@@ -66,16 +66,28 @@ methods = ["baseline", "cpsd"]
 };
 test::TempDir* Training::dir_ = nullptr;
 
+// Every tensor of an archive, depth first (sub-modules are nested archives).
+void collect_tensors(torch::serialize::InputArchive& archive, std::vector<torch::Tensor>& out) {
+  for (const std::string& key : archive.keys()) {
+    torch::Tensor t;
+    torch::serialize::InputArchive nested;
+    if (archive.try_read(key, t)) {
+      out.push_back(t);
+    } else if (archive.try_read(key, nested)) {
+      collect_tensors(nested, out);
+    }
+  }
+}
+
+// The model weights of a checkpoint; never empty for a real one.
 std::vector<torch::Tensor> weights_of(const std::filesystem::path& checkpoint) {
   torch::serialize::InputArchive archive;
   archive.load_from(checkpoint.string());
   torch::serialize::InputArchive model;
   archive.read("model", model);
   std::vector<torch::Tensor> out;
-  for (const std::string& key : model.keys()) {
-    torch::Tensor t;
-    if (model.try_read(key, t)) out.push_back(t);
-  }
+  collect_tensors(model, out);
+  EXPECT_FALSE(out.empty()) << checkpoint;
   return out;
 }
 
@@ -177,6 +189,20 @@ TEST_F(Training, PipelineEvalAndPredict) {
                 (dir_->path() / "fs" / "val" / "000001.jpg").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(test::read_file(dir_->path() / "p.json").find("\"labels\""), std::string::npos);
+}
+
+// The baseline and every student start from the same weights and see the same batches: a
+// student taught nothing (distillation weight 0, classification weight 1) is the baseline.
+TEST_F(Training, AStudentTaughtNothingIsTheBaseline) {
+  const auto r = run_cpsd({"run", config(), "--set", out("untaught"), "--set", "train.epochs=1", "--set",
+                           "run.methods=[\"baseline\", \"sd\"]", "--set", "distill.mode=\"online\"", "--set",
+                           "loss.distill.weight=0.0", "--set", "distill.cls_weight=1.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto baseline = weights_of(run("untaught") / "baseline" / "last.ckpt");
+  const auto student = weights_of(run("untaught") / "sd" / "last.ckpt");
+  ASSERT_EQ(baseline.size(), student.size());
+  ASSERT_FALSE(baseline.empty());
+  for (std::size_t i = 0; i < baseline.size(); ++i) EXPECT_TRUE(torch::equal(baseline[i], student[i])) << "tensor " << i;
 }
 
 TEST_F(Training, UserErrors) {

@@ -51,6 +51,21 @@ std::vector<int64_t> first_classes(int64_t m) {
   return c;
 }
 
+// Seeds the generator that initialises weights: with runtime.seed alone for a full-label
+// model (`role` empty; the state apply_runtime leaves), mixed with the role's name otherwise.
+void seed_initialisation(const RunConfig& config, const std::string& role) {
+  uint64_t seed = static_cast<uint64_t>(config.section("runtime").get_int("seed"));
+  if (!role.empty()) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a of the name, then a splitmix64 finaliser
+    for (unsigned char c : role) h = (h ^ c) * 1099511628211ull;
+    uint64_t z = seed + 0x9e3779b97f4a7c15ull * (h | 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    seed = z ^ (z >> 31);
+  }
+  at::manual_seed(seed);
+}
+
 }  // namespace
 
 Job make_job(const RunConfig& config, const Registry& registry, const data::Dataset& train,
@@ -59,6 +74,7 @@ Job make_job(const RunConfig& config, const Registry& registry, const data::Data
   for (int64_t c : classes) names.push_back(train.class_names[c]);
   Job job;
   job.name = name;
+  seed_initialisation(config, classes.size() == train.class_names.size() ? "" : name);
   job.model = build_model(config, registry, names);
   if (ema > 0) job.ema_model = build_model(config, registry, names);
   job.classes = classes;

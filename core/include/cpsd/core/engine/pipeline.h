@@ -38,6 +38,11 @@ CPSD_CORE_API std::vector<std::vector<int64_t>> partition_groups(const std::stri
 
 /// A job with the configured model (and its EMA twin when ema > 0) and classification loss
 /// for `classes` of the training set.
+/// Initial weights depend only on runtime.seed and the job: every model of the full label set
+/// (the baseline, each student, SD's teacher) starts from the same weights, so a student
+/// differs from its baseline only by what it is taught; a sub-task teacher's start is drawn
+/// from the seed and its name ("cgp_0"), the same under `cpsd run`, `cpsd train --part` or on
+/// any rank.
 CPSD_CORE_API Job make_job(const RunConfig& config, const Registry& registry, const data::Dataset& train,
                            const std::string& name, const std::vector<int64_t>& classes,
                            const std::filesystem::path& dir, double ema);
