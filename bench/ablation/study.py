@@ -24,37 +24,41 @@ OUTPUT = "runs/study"
 ALL = ["baseline", "sd", "cgpd", "dgpd", "cpsd", "random"]
 SCRATCH = ["model.pretrained=\"\""]
 
-# (group, cell, overrides, methods, share)
+STAGES = ("baseline", "teachers", "partitions")
+
+
+def loss(metric, reduction, weight, cls=0.5, temperature=None):
+    sets = ["loss.distill.metric=\"%s\"" % metric, "loss.distill.reduction=\"%s\"" % reduction,
+            "loss.distill.weight=%s" % weight, "distill.cls_weight=%s" % cls]
+    return sets + (["loss.distill.temperature=%s" % temperature] if temperature is not None else [])
+
+
+# (group, cell, overrides, methods, share): `share` names the cell whose stages a cell reuses,
+# as (cell, stages); None trains everything.
 CELLS = [
-    # The paper's Table 3 with the defaults, from the pretrained backbone and from scratch.
+    # The paper's Table 3 with the demo's defaults (pretrained backbone).
     ("main", "pretrained", [], ALL, None),
-    ("main", "scratch", SCRATCH, ALL, None),
+    # Distillation loss of the cpsd student, on the teachers of main/pretrained.
+    ("loss", "mse sum 0.5 (reference)", loss("mse", "sum", 0.5), ["cpsd"], ("pretrained", STAGES)),
+    ("loss", "mse sum 0.1", loss("mse", "sum", 0.1), ["cpsd"], ("pretrained", STAGES)),
+    ("loss", "mse mean 0.5", loss("mse", "mean", 0.5), ["cpsd"], ("pretrained", STAGES)),
+    ("loss", "bce T=1 sum 0.5", loss("bce", "sum", 0.5, temperature=1.0), ["cpsd"], ("pretrained", STAGES)),
+    ("loss", "bce T=1 sum 1.0", loss("bce", "sum", 1.0, temperature=1.0), ["cpsd"], ("pretrained", STAGES)),
+    ("loss", "kl T=4 sum 0.5", loss("kl", "sum", 0.5, temperature=4.0), ["cpsd"], ("pretrained", STAGES)),
+    # Where the teacher logits come from (the default: online, teachers in eval mode).
+    ("logits", "online, train mode", ["distill.teacher_mode=\"train\""], ["cpsd"], ("pretrained", STAGES)),
+    ("logits", "cached", ["distill.mode=\"cached\""], ["cpsd"], ("pretrained", STAGES)),
     # The authors' settings (configs/demo/fashion_scenes_reference.toml): teachers in train
-    # mode on the student's batch, 0.5 ASL + 0.25/0.25 summed MSE, student lr / 10.
-    ("main", "reference", ["@reference"], ["cpsd"], "pretrained"),
-    # Distillation weight and reduction (cpsd student; teachers of main/pretrained).
-    ("loss", "mse sum 0.5 (reference)", ["loss.distill.metric=\"mse\"", "loss.distill.reduction=\"sum\"",
-                                         "loss.distill.weight=0.5", "distill.cls_weight=0.5"], ["cpsd"], "pretrained"),
-    ("loss", "mse sum 0.1", ["loss.distill.metric=\"mse\"", "loss.distill.reduction=\"sum\"",
-                             "loss.distill.weight=0.1", "distill.cls_weight=0.5"], ["cpsd"], "pretrained"),
-    ("loss", "mse mean 0.5", ["loss.distill.metric=\"mse\"", "loss.distill.reduction=\"mean\"",
-                              "loss.distill.weight=0.5", "distill.cls_weight=0.5"], ["cpsd"], "pretrained"),
-    ("loss", "kl T=4 sum 0.5", ["loss.distill.metric=\"kl\"", "loss.distill.reduction=\"sum\"",
-                                "loss.distill.temperature=4.0", "loss.distill.weight=0.5", "distill.cls_weight=0.5"],
-     ["cpsd"], "pretrained"),
-    ("loss", "bce T=1 sum 0.5", ["loss.distill.metric=\"bce\"", "loss.distill.reduction=\"sum\"",
-                                 "loss.distill.temperature=1.0", "loss.distill.weight=0.5", "distill.cls_weight=0.5"],
-     ["cpsd"], "pretrained"),
-    # Where the teacher logits come from.
-    ("logits", "online, eval mode", ["distill.mode=\"online\"", "distill.teacher_mode=\"eval\""], ["cpsd"], "pretrained"),
-    ("logits", "online, train mode", ["distill.mode=\"online\"", "distill.teacher_mode=\"train\""], ["cpsd"], "pretrained"),
-    ("logits", "cached", ["distill.mode=\"cached\""], ["cpsd"], "pretrained"),
+    # mode on the student's batch, 0.5 ASL + 0.25/0.25 summed MSE, student lr / 10, 12 epochs.
+    ("reference", "authors' settings", ["@reference"], ["cpsd"], ("pretrained", STAGES)),
+    # From scratch: no pretrained backbone.
+    ("scratch", "from scratch", ["model.pretrained=\"\""], ["baseline", "sd", "cpsd"], None),
+    # Number of sub-tasks (new partitions and teachers; the baseline of main/pretrained).
+    ("k", "k = 2", ["partition.k=2"], ["cpsd"], ("pretrained", ("baseline",))),
+    ("k", "k = 8", ["partition.k=8"], ["cpsd"], ("pretrained", ("baseline",))),
     # Teacher and student epochs (the paper: 20 and 80).
-    ("epochs", "teachers 3, student 12", ["distill.epochs=12"], ["cpsd"], "pretrained"),
-    ("epochs", "teachers 6, student 6", ["teachers.epochs=6"], ["cpsd"], None),
-    # Number of sub-tasks.
-    ("k", "k = 2", ["partition.k=2"], ["cpsd"], None),
-    ("k", "k = 8", ["partition.k=8"], ["cpsd"], None),
+    ("epochs", "teachers 3, student 12", ["distill.epochs=12"], ["cpsd"], ("pretrained", STAGES)),
+    ("epochs", "teachers 6, student 6", ["teachers.epochs=6"], ["cpsd"], ("pretrained", ("baseline",))),
 ]
 
 REFERENCE = "configs/demo/fashion_scenes_reference.toml"
@@ -80,12 +84,12 @@ def run_cell(build, seed, group, cell, overrides, methods, share):
         else:
             sets += ["--set", o]
     if share is not None:
-        base = cell_dir(seed, share)
+        base = cell_dir(seed, share[0])
         if not os.path.exists(os.path.join(base, "results.json")):
-            print("study: %s/%s needs %s first" % (group, cell, share), file=sys.stderr)
+            print("study: %s/%s needs %s first" % (group, cell, share[0]), file=sys.stderr)
             return
         os.makedirs(out, exist_ok=True)
-        for d in ("baseline", "teachers", "partitions"):
+        for d in share[1]:
             link = os.path.join(out, d)
             if not os.path.lexists(link):
                 os.symlink(os.path.join("..", os.path.basename(base), d), link)
@@ -113,11 +117,13 @@ def results(seed, cell):
         return {r["method"]: r["map"] for r in json.load(f)["results"]}
 
 
-def fmt(values):
+def fmt(values, signed=False):
     if not values:
         return "–"
-    spread = statistics.stdev(values) if len(values) > 1 else float("nan")
-    return "%.2f ± %.2f" % (statistics.mean(values), spread) if len(values) > 1 else "%.2f" % values[0]
+    number = "%+.2f" if signed else "%.2f"
+    if len(values) == 1:
+        return number % values[0]
+    return (number + " ± %.2f") % (statistics.mean(values), statistics.stdev(values))
 
 
 def tables(seeds, groups):
@@ -137,17 +143,45 @@ def tables(seeds, groups):
                 if m == "baseline":
                     continue
                 if m in cell_methods:
-                    row.append(fmt([r[m] - r["baseline"] for r in per_seed if m in r and "baseline" in r]))
+                    row.append(fmt([r[m] - r["baseline"] for r in per_seed if m in r and "baseline" in r], True))
                 else:
                     row.append("")
             print("| " + " | ".join(row) + " |")
+
+
+def merged_teachers(seed, cell):
+    """mAP of each branch's teachers merged into the full label order: the class-weighted mean
+    of their best mAPs (AP is per class, so this is exactly the merged logits' mAP)."""
+    path = os.path.join(cell_dir(seed, cell), "teachers", "manifest.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        manifest = json.load(f)
+    sums = {}
+    for t in manifest:
+        n = len(t["class_indices"])
+        total, count = sums.get(t["branch"], (0.0, 0))
+        sums[t["branch"]] = (total + t["best_map"] * n, count + n)
+    return {b: total / count for b, (total, count) in sums.items()}
+
+
+def teacher_table(seeds, cell):
+    branches = ["full", "cgp", "dgp", "random"]
+    print("\n#### teachers of %s (merged into the full label order)\n" % cell)
+    print("| seed | baseline | " + " | ".join(branches) + " |")
+    print("|---:|---:|" + "---:|" * len(branches))
+    for seed in seeds:
+        r, t = results(seed, cell), merged_teachers(seed, cell)
+        if r is None:
+            continue
+        print("| %d | %.2f | " % (seed, r["baseline"]) + " | ".join("%.2f" % t[b] if b in t else "–" for b in branches) + " |")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--groups", nargs="+", default=["main", "loss", "logits", "epochs", "k"])
+    parser.add_argument("--groups", nargs="+", default=["main", "loss", "logits", "reference", "scratch", "k", "epochs"])
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args()
     if not args.table_only:
@@ -164,6 +198,10 @@ def main():
                     if cell[0] == group:
                         run_cell(os.path.abspath(args.build), seed, *cell)
     tables(args.seeds, args.groups)
+    if "main" in args.groups:
+        teacher_table(args.seeds, "pretrained")
+    if "scratch" in args.groups:
+        teacher_table(args.seeds, "from scratch")
 
 
 if __name__ == "__main__":
