@@ -203,6 +203,15 @@ TEST_F(VisRun, PlotDrawsEveryStage) {
     EXPECT_EQ(png.cols, 3 * 500) << stage;  // loss, mAP, learning rate
     EXPECT_EQ(png.rows, 300) << stage;
   }
+  // A run whose stages are links to another run's (as the ablation study shares teachers).
+  const fs::path shared = dir_->path() / "shared-run";
+  fs::create_directories(shared);
+  for (const char* stage : {"baseline", "teachers", "cpsd"}) fs::create_directory_symlink(run_dir() / stage, shared / stage);
+  const auto linked = run_cpsd({"plot", shared.string()});
+  ASSERT_EQ(linked.exit_code, 0) << linked.err;
+  for (const char* stage : {"baseline", "teachers", "student_cpsd"}) {
+    EXPECT_TRUE(fs::exists(shared / "plots" / (std::string(stage) + ".png"))) << stage;
+  }
   const auto bad = run_cpsd({"plot", dir_->path().string() + "/fs"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.last_error_line().find("no training metrics found"), std::string::npos) << bad.err;
