@@ -20,29 +20,15 @@ class TwoRanks : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    const auto r = run_cpsd({"data", "make-fashion-scenes", "--out", (dir_->path() / "fs").string(),
-                             "--train-images", "64", "--val-images", "16", "--seed", "4"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    test::make_tiny_run_base(dir_->path(), 64, 16, 4);
     // BatchNorm frozen (per-rank batch statistics would differ from one process's), mean
     // loss (data parallelism averages gradients), no augmentation randomness needed.
-    test::write_file(dir_->path() / "ddp.toml", R"([runtime]
-threads = 1
+    test::write_file(dir_->path() / "ddp.toml", R"(base = "tiny_base.toml"
+[runtime]
 dist_timeout = 30
 [data]
-root = "fs"
-image_size = 32
 workers = 1
-[data.train]
-annotations = "annotations/instances_train.json"
-images = "train"
-[data.val]
-annotations = "annotations/instances_val.json"
-images = "val"
-[model]
-backbone = "resnet"
 [backbone.resnet]
-width = 4
-stem = "small"
 frozen_bn = true
 [train]
 loss = "bce"

@@ -24,26 +24,8 @@ class Training : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    const auto r = run_cpsd({"data", "make-fashion-scenes", "--out", (dir_->path() / "fs").string(),
-                             "--train-images", "96", "--val-images", "32", "--seed", "2"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    test::write_file(dir_->path() / "tiny.toml", R"([runtime]
-threads = 1
-[data]
-root = "fs"
-image_size = 32
-workers = 2
-[data.train]
-annotations = "annotations/instances_train.json"
-images = "train"
-[data.val]
-annotations = "annotations/instances_val.json"
-images = "val"
-[model]
-backbone = "resnet"
-[backbone.resnet]
-width = 4
-stem = "small"
+    test::make_tiny_run_base(dir_->path(), 96, 32, 2);
+    test::write_file(dir_->path() / "tiny.toml", R"(base = "tiny_base.toml"
 [train]
 epochs = 3
 batch_size = 16

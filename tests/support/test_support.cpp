@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "test_support.h"
 
+#include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +89,31 @@ CommandResult run_cpsd(const std::vector<std::string>& args,
   result.out = read_file(tmp / "out");
   result.err = read_file(tmp / "err");
   return result;
+}
+
+void make_tiny_run_base(const fs::path& dir, int train_images, int val_images, int seed) {
+  const auto r = run_cpsd({"data", "make-fashion-scenes", "--out", (dir / "fs").string(), "--train-images",
+                           std::to_string(train_images), "--val-images", std::to_string(val_images), "--seed",
+                           std::to_string(seed)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  write_file(dir / "tiny_base.toml", R"([runtime]
+threads = 1
+[data]
+root = "fs"
+image_size = 32
+workers = 2
+[data.train]
+annotations = "annotations/instances_train.json"
+images = "train"
+[data.val]
+annotations = "annotations/instances_val.json"
+images = "val"
+[model]
+backbone = "resnet"
+[backbone.resnet]
+width = 4
+stem = "small"
+)");
 }
 
 }  // namespace cpsd::test

@@ -35,6 +35,11 @@ class TempDir {
 };
 
 void write_file(const fs::path& path, const std::string& content);
+
+/// Makes a tiny fashion-scenes under dir/fs and writes dir/tiny_base.toml, the part that the
+/// engine tests share (1 thread, 32x32 images, a width-4 ResNet); a test's config starts with
+/// `base = "tiny_base.toml"` and adds its own tables. Fails the calling test on error.
+void make_tiny_run_base(const fs::path& dir, int train_images, int val_images, int seed);
 std::string read_file(const fs::path& path);
 
 struct CommandResult {

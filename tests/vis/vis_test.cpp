@@ -153,26 +153,8 @@ class VisRun : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    auto r = run_cpsd({"data", "make-fashion-scenes", "--out", (dir_->path() / "fs").string(), "--train-images", "64",
-                       "--val-images", "24", "--seed", "4"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    test::write_file(dir_->path() / "tiny.toml", R"([runtime]
-threads = 1
-[data]
-root = "fs"
-image_size = 32
-workers = 2
-[data.train]
-annotations = "annotations/instances_train.json"
-images = "train"
-[data.val]
-annotations = "annotations/instances_val.json"
-images = "val"
-[model]
-backbone = "resnet"
-[backbone.resnet]
-width = 4
-stem = "small"
+    test::make_tiny_run_base(dir_->path(), 64, 24, 4);
+    test::write_file(dir_->path() / "tiny.toml", R"(base = "tiny_base.toml"
 [train]
 epochs = 2
 batch_size = 16
@@ -184,8 +166,8 @@ mode = "cached"
 name = "tiny"
 methods = ["baseline", "cpsd"]
 )");
-    r = run_cpsd({"run", (dir_->path() / "tiny.toml").string(), "--set",
-                  "run.output=" + (dir_->path() / "runs").string()});
+    const auto r = run_cpsd({"run", (dir_->path() / "tiny.toml").string(), "--set",
+                             "run.output=" + (dir_->path() / "runs").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static void TearDownTestSuite() { delete dir_; }
