@@ -67,4 +67,21 @@ void write_file_atomically(const fs::path& path, std::string_view bytes) {
   }
 }
 
+void build_directory_atomically(const fs::path& path, bool overwrite, const std::function<void(const fs::path&)>& fill) {
+  std::error_code ec;
+  if (fs::exists(path, ec) && !overwrite) {
+    throw ConfigError(path.string() + " already exists; choose another --out or pass --overwrite");
+  }
+  const fs::path temp = path.string() + ".partial-" + std::to_string(::getpid());
+  fs::remove_all(temp, ec);
+  try {
+    fill(temp);
+    if (overwrite) fs::remove_all(path, ec);
+    fs::rename(temp, path);
+  } catch (...) {
+    fs::remove_all(temp, ec);
+    throw;
+  }
+}
+
 }  // namespace cpsd

@@ -125,8 +125,11 @@ TEST(FashionItems, SingleLabelFolderOfTrainingItemsOnly) {
       const long index = std::stol(p.stem().string());
       EXPECT_EQ(p.parent_path().filename().string(), design.types[labels[static_cast<std::size_t>(index)]]) << s.path;
       EXPECT_EQ(d->class_names[s.labels.at(0)], p.parent_path().filename().string());
-      if (d == &train) EXPECT_LT(index, 200) << s.path;
-      if (d == &val) EXPECT_GE(index, 60000 - 50) << s.path;
+      if (d == &train) {
+        EXPECT_LT(index, 200) << s.path;
+      } else {
+        EXPECT_GE(index, 60000 - 50) << s.path;
+      }
     }
   }
   const auto info = nlohmann::json::parse(test::read_file(tmp / "items" / "items.json"));

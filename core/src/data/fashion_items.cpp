@@ -40,10 +40,6 @@ cv::Vec3d random_tint(Rng& rng) {
 }  // namespace
 
 void make_fashion_items(const fs::path& out, const FashionItemsOptions& options, bool overwrite) {
-  std::error_code ec;
-  if (fs::exists(out, ec) && !overwrite) {
-    throw ConfigError(out.string() + " already exists; choose another --out or pass --overwrite");
-  }
   if (options.canvas < 32) throw ConfigError("fashion-items canvas must be >= 32 pixels");
   const IdxImages images = read_idx_images(fashion_mnist_file(options.fashion_mnist, "train-images-idx3-ubyte.gz"));
   const std::vector<uint8_t> labels = read_idx_labels(fashion_mnist_file(options.fashion_mnist, "train-labels-idx1-ubyte.gz"));
@@ -56,9 +52,7 @@ void make_fashion_items(const fs::path& out, const FashionItemsOptions& options,
   const int64_t val_start = images.count - options.val_items;
   const int64_t train_count = options.train_items > 0 ? std::min(options.train_items, val_start) : val_start;
   const FashionScenesDesign design = fashion_scenes_design();
-  const fs::path temp = out.string() + ".partial-" + std::to_string(::getpid());
-  fs::remove_all(temp, ec);
-  try {
+  build_directory_atomically(out, overwrite, [&](const fs::path& temp) {
     for (const char* split : {"train", "val"}) {
       for (const std::string& type : design.types) fs::create_directories(temp / split / type);
     }
@@ -98,12 +92,7 @@ void make_fashion_items(const fs::path& out, const FashionItemsOptions& options,
                        {"seed", options.seed},
                        {"canvas", options.canvas}};
     write_file_atomically(temp / "items.json", json_text(info));
-    if (overwrite) fs::remove_all(out, ec);
-    fs::rename(temp, out);
-  } catch (...) {
-    fs::remove_all(temp, ec);
-    throw;
-  }
+  });
 }
 
 }  // namespace cpsd::data

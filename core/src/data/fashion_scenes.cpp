@@ -188,10 +188,6 @@ FashionScenesDesign fashion_scenes_design() {
 }
 
 void make_fashion_scenes(const fs::path& out, const FashionScenesOptions& options, bool overwrite) {
-  std::error_code ec;
-  if (fs::exists(out, ec) && !overwrite) {
-    throw ConfigError(out.string() + " already exists; choose another --out or pass --overwrite");
-  }
   if (options.train_images < 1 || options.val_images < 1) {
     throw ConfigError("fashion-scenes needs at least one train and one val image");
   }
@@ -204,9 +200,7 @@ void make_fashion_scenes(const fs::path& out, const FashionScenesOptions& option
   const std::vector<uint8_t> test_labels = read_idx_labels(need("t10k-labels-idx1-ubyte.gz"));
 
   const FashionScenesDesign design = fashion_scenes_design();
-  const fs::path temp = out.string() + ".partial-" + std::to_string(::getpid());
-  fs::remove_all(temp, ec);
-  try {
+  build_directory_atomically(out, overwrite, [&](const fs::path& temp) {
     make_split(temp, "train", "train", options.train_images,
                SceneMaker(design, train_images, train_labels, options.canvas), design, options, 1);
     make_split(temp, "val", "test", options.val_images,
@@ -222,12 +216,7 @@ void make_fashion_scenes(const fs::path& out, const FashionScenesOptions& option
                        {"seed", options.seed}, {"canvas", options.canvas},
                        {"train_images", options.train_images}, {"val_images", options.val_images}};
     write_file_atomically(temp / "design.json", json_text(info));
-    if (overwrite) fs::remove_all(out, ec);
-    fs::rename(temp, out);
-  } catch (...) {
-    fs::remove_all(temp, ec);
-    throw;
-  }
+  });
 }
 
 }  // namespace cpsd::data

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string_view>
 
 #include "cpsd/core/export.h"
@@ -13,5 +14,12 @@ namespace cpsd {
 /// over `path`. Creates missing parent directories. On failure nothing is left behind
 /// and RuntimeError names the path and the system's reason.
 CPSD_CORE_API void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+/// Builds a directory in one go: `fill` writes its content into a temporary directory beside
+/// `path`, which then replaces `path` (an existing `path` is removed first only when
+/// `overwrite`; otherwise ConfigError before `fill` runs). When `fill` throws, the temporary
+/// directory is removed and the exception passes on; `path` is untouched.
+CPSD_CORE_API void build_directory_atomically(const std::filesystem::path& path, bool overwrite,
+                                              const std::function<void(const std::filesystem::path&)>& fill);
 
 }  // namespace cpsd
