@@ -165,6 +165,19 @@ def merged_teachers(seed, cell):
     return {b: total / count for b, (total, count) in sums.items()}
 
 
+def per_seed_table(seeds, cell):
+    print("\n#### %s per seed\n" % cell)
+    print("| seed | " + " | ".join(ALL) + " | best distilled |")
+    print("|---:|" + "---:|" * len(ALL) + "---|")
+    for seed in seeds:
+        r = results(seed, cell)
+        if r is None:
+            continue
+        distilled = [m for m in ALL if m != "baseline" and m in r]
+        best = max(distilled, key=lambda m: r[m]) if distilled else "–"
+        print("| %d | " % seed + " | ".join("%.2f" % r[m] if m in r else "–" for m in ALL) + " | %s |" % best)
+
+
 def teacher_table(seeds, cell):
     branches = ["full", "cgp", "dgp", "random"]
     print("\n#### teachers of %s (merged into the full label order)\n" % cell)
@@ -199,6 +212,7 @@ def main():
                         run_cell(os.path.abspath(args.build), seed, *cell)
     tables(args.seeds, args.groups)
     if "main" in args.groups:
+        per_seed_table(args.seeds, "pretrained")
         teacher_table(args.seeds, "pretrained")
     if "scratch" in args.groups:
         teacher_table(args.seeds, "from scratch")
