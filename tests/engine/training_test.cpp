@@ -154,6 +154,14 @@ TEST_F(Training, PipelineEvalAndPredict) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.err.find("epoch 1/1"), std::string::npos) << "a finished stage trained again";
   EXPECT_EQ(again.out.substr(0, again.out.find("| stage")), r.out.substr(0, r.out.find("| stage")));
+  // Another method in the same run adds its teacher; the manifest keeps the others.
+  const auto sd = run_cpsd({"run", config(), "--set", out("pipeline"), "--set", "train.epochs=1", "--set",
+                            "run.methods=[\"sd\"]"});
+  ASSERT_EQ(sd.exit_code, 0) << sd.err;
+  const std::string manifest = test::read_file(dir / "teachers" / "manifest.json");
+  for (const char* teacher : {"cgp_1/best.ckpt", "dgp_0/best.ckpt", "full_0/best.ckpt"}) {
+    EXPECT_NE(manifest.find(teacher), std::string::npos) << teacher << " missing from " << manifest;
+  }
 
   const std::string ckpt = (dir / "cpsd" / "best.ckpt").string();
   r = run_cpsd({"eval", "--checkpoint", ckpt});

@@ -134,7 +134,16 @@ MethodResult to_result(const std::string& method, const JobResult& r, const fs::
 void write_manifest(const fs::path& path, const std::map<std::string, std::vector<Job>>& teachers,
                     const std::map<std::string, std::vector<JobResult>>& results, const data::Dataset& train,
                     const std::string& hash) {
+  // Teachers of branches this run did not use stay listed when made from the same statistics
+  // (a run that trained `sd` earlier and now `cpsd` keeps its full-label teacher).
   Json list = Json::array();
+  if (fs::exists(path)) {
+    for (const Json& entry : read_json_file(path)) {
+      if (entry.value("statistics_hash", "") == hash && teachers.count(entry.value("branch", "")) == 0) {
+        list.push_back(entry);
+      }
+    }
+  }
   for (const auto& [branch, jobs] : teachers) {
     for (std::size_t t = 0; t < jobs.size(); ++t) {
       std::vector<std::string> names;
