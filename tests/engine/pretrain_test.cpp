@@ -99,28 +99,15 @@ TEST_F(Pretrain, LearnsWritesABackboneFileAndCachesIt) {
 }
 
 TEST_F(Pretrain, AMultiLabelModelStartsFromIt) {
-  if (!fs::exists(weights())) ASSERT_EQ(run_cpsd(args()).exit_code, 0);
-  ASSERT_EQ(run_cpsd({"data", "make-fashion-scenes", "--out", (dir_->path() / "fs").string(), "--train-images",
-                      "32", "--val-images", "16", "--canvas", "32"})
-                .exit_code,
-            0);
-  test::write_file(dir_->path() / "scenes.toml", R"([runtime]
-threads = 1
-[data]
-root = "fs"
-image_size = 32
-[data.train]
-annotations = "annotations/instances_train.json"
-images = "train"
-[data.val]
-annotations = "annotations/instances_val.json"
-images = "val"
+  if (!fs::exists(weights())) {
+    ASSERT_EQ(run_cpsd(args()).exit_code, 0);
+  }
+  test::make_tiny_run_base(dir_->path(), 32, 16, 1);
+  test::write_file(dir_->path() / "scenes.toml", R"(base = "tiny_base.toml"
 [model]
-backbone = "resnet"
 pretrained = "weights/backbone.pt"
 [backbone.resnet]
 width = 8
-stem = "small"
 [train]
 epochs = 1
 batch_size = 16
