@@ -16,7 +16,8 @@ std::string resnet_defaults(const char* name, const char* block, const char* lay
          "width = " + std::to_string(width) + "             # planes of layer1; each later stage doubles it\n" +
          "groups = " + std::to_string(groups) + "             # ResNeXt cardinality of the 3x3 convolution\n" +
          "width_per_group = " + std::to_string(width_per_group) + "   # ResNeXt width per group (64 = plain ResNet)\n" +
-         "stem = \"" + stem + "\"       # imagenet (7x7/2 conv + 3x3/2 max pool) | small (3x3/1 conv, no pool: 32-96 px inputs)\n" +
+         "stem = \"" + stem + "\"       # imagenet (7x7/2 conv + 3x3/2 max pool) | small (3x3 conv, no pool: 32-96 px inputs)\n" +
+         "stem_stride = 1      # small stem: 1, or 2 to run the stages at half the resolution (a quarter of the work)\n" +
          "zero_init_residual = false  # start each block as the identity (last BN weight 0)\n" +
          "frozen_bn = false    # BatchNorm always on running statistics, scale and shift fixed (Q2L's FrozenBatchNorm)\n" +
          "frozen_stages = 0    # 1: conv1, bn1 and layer1 not trained (Q2L); n: up to layer n\n";
@@ -44,15 +45,18 @@ ResNet::ResNet(const BackboneArgs& args) {
   const std::string stem = o.get_string("stem");
   if (stem != "imagenet" && stem != "small") o.fail("stem", "must be \"imagenet\" or \"small\"");
   small_stem_ = stem == "small";
+  const int64_t stem_stride = o.get_int("stem_stride");
+  if (stem_stride != 1 && stem_stride != 2) o.fail("stem_stride", "must be 1 or 2");
+  if (!small_stem_ && stem_stride != 1) o.fail("stem_stride", "applies to the small stem only (the imagenet stem has stride 4)");
 
   conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, width, small_stem_ ? 3 : 7)
-                                                          .stride(small_stem_ ? 1 : 2)
+                                                          .stride(small_stem_ ? stem_stride : 2)
                                                           .padding(small_stem_ ? 1 : 3)
                                                           .bias(false)));
   bn1_ = register_module("bn1", torch::nn::BatchNorm2d(width));
   maxpool_ = torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1));
   int64_t inplanes = width;
-  int64_t stride = small_stem_ ? 1 : 4;
+  int64_t stride = small_stem_ ? stem_stride : 4;
   const int64_t expansion = bottleneck_ ? BottleneckImpl::kExpansion : BasicBlockImpl::kExpansion;
   for (int s = 0; s < 4; ++s) {
     const int64_t planes = width << s;

@@ -13,7 +13,7 @@ namespace cpsd::resnet {
 
 /// Submodules conv1, bn1, layer1..layer4 with torchvision's names, so torchvision and timm
 /// ImageNet checkpoints load by name. Exposes layer1..layer4 (strides 4..32 with the
-/// ImageNet stem, 1..8 with the small one).
+/// ImageNet stem; 1..8 with the small one, 2..16 with its stride 2).
 class ResNet final : public Backbone {
  public:
   explicit ResNet(const BackboneArgs& args);
