@@ -188,9 +188,9 @@ int data_bench(const Source& source, int64_t batch_size, int64_t batches, const 
 int run_data(const std::vector<std::string>& args, Context& context) {
   CommonOptions common;
   Source source;
-  std::string action, out, splits = "both", fashion_mnist;
+  std::string action, out, splits = "both", fashion_mnist, design = "scenes";
   bool no_decode = false, overwrite = false;
-  int64_t seed = 0, train_images = 6000, val_images = 2000, canvas = 64, batch_size = 32, batches = 50;
+  int64_t seed = 0, train_images = 0, val_images = 0, canvas = 64, batch_size = 32, batches = 50;
   int64_t val_items = 5000;
   po::options_description hidden;
   hidden.add_options()("action", po::value(&action), "check | stats | make-fashion-scenes | make-fashion-items | bench");
@@ -201,7 +201,8 @@ int run_data(const std::vector<std::string>& args, Context& context) {
       ("check-split", po::value(&splits), "check: train | val | both (default)")
       ("no-decode", po::bool_switch(&no_decode), "check: only test that files exist")
       ("seed", po::value(&seed), "make-fashion-*: seed")
-      ("train-images", po::value(&train_images), "make-fashion-scenes: training images (6000); make-fashion-items: at most this many")
+      ("design", po::value(&design), "make-fashion-scenes: scenes (30 classes, the demo's) | wardrobe (40 classes, another label structure)")
+      ("train-images", po::value(&train_images), "make-fashion-scenes: training images (scenes 6000, wardrobe 8000); make-fashion-items: at most this many")
       ("val-images", po::value(&val_images), "make-fashion-scenes: validation images (2000)")
       ("val-items", po::value(&val_items), "make-fashion-items: last training items held out for val/ (5000)")
       ("canvas", po::value(&canvas), "make-fashion-*: image side in pixels (64)")
@@ -224,14 +225,17 @@ int run_data(const std::vector<std::string>& args, Context& context) {
     if (!fashion_mnist.empty()) o.fashion_mnist = fashion_mnist;
     if (seed < 0) throw ConfigError("cpsd data make-fashion-scenes: --seed must be >= 0");
     o.seed = static_cast<uint64_t>(seed);
-    o.train_images = train_images;
-    o.val_images = val_images;
+    if (train_images < 0 || val_images < 0) throw ConfigError("cpsd data make-fashion-scenes: image counts must be >= 1");
+    o.design = design;
+    const data::FashionScenesDesign d = data::fashion_scenes_design(design);
+    o.train_images = train_images > 0 ? train_images : d.train_images;
+    o.val_images = val_images > 0 ? val_images : d.val_images;
     o.canvas = static_cast<int>(canvas);
     const auto start = std::chrono::steady_clock::now();
     data::make_fashion_scenes(out, o, overwrite);
-    std::printf("wrote fashion-scenes to %s (%lld train, %lld val images) in %.1f s\n", out.c_str(),
-                static_cast<long long>(train_images), static_cast<long long>(val_images),
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    std::printf("wrote fashion-%s to %s (%lld train, %lld val images, %zu classes) in %.1f s\n", design.c_str(),
+                out.c_str(), static_cast<long long>(o.train_images), static_cast<long long>(o.val_images),
+                d.class_names.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return 0;
   }
   if (action == "make-fashion-items") {

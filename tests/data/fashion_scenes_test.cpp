@@ -101,6 +101,45 @@ TEST_F(FashionScenes, DeterministicAndRefusesToOverwrite) {
   EXPECT_FALSE(std::filesystem::exists(dir_->path() / "x"));
 }
 
+// The second design: another label structure, checked the same way.
+TEST(FashionScenesDesigns, WardrobeHasItsOwnClassesGroupsAndExclusions) {
+  test::TempDir tmp;
+  FashionScenesOptions o;
+  o.design = "wardrobe";
+  o.train_images = 1200;
+  o.val_images = 100;
+  o.seed = 2;
+  make_fashion_scenes(tmp / "w", o);
+  const FashionScenesDesign design = fashion_scenes_design("wardrobe");
+  const Dataset d = read_coco(tmp / "w" / "annotations" / "instances_train.json", tmp / "w" / "train", {});
+  ASSERT_EQ(d.class_names, design.class_names);
+  ASSERT_EQ(d.num_classes(), 40);
+  EXPECT_EQ(d.class_names[39], "yellow_boot");
+  const LabelStatistics s = dataset_statistics(d);
+  double labels = 0;
+  for (const Sample& x : d.samples) labels += x.labels.size();
+  EXPECT_GT(labels / 1200, 2.5);  // more items per image than scenes
+  EXPECT_LE(labels / 1200, 6.0);
+  const int64_t m = 40;
+  ASSERT_EQ(design.never_together.size(), 5u);
+  for (const auto& [a, b] : design.never_together) {
+    for (int ta = 0; ta < 4; ++ta) {
+      for (int tb = 0; tb < 4; ++tb) {
+        EXPECT_EQ(s.cooccurrence[(ta * 10 + a) * m + (tb * 10 + b)], 0.0)
+            << design.class_names[ta * 10 + a] << " with " << design.class_names[tb * 10 + b];
+      }
+    }
+  }
+  // Its groups are not scenes': a gym t-shirt meets sneakers far above chance, and trousers
+  // (scenes' street partner of the t-shirt) much less.
+  const double n = 1200;
+  auto lift = [&](int i, int j) { return s.cooccurrence[i * m + j] * n / (s.counts[i] * s.counts[j]); };
+  EXPECT_GT(lift(0, 7), 2.0);       // red t-shirt, red sneaker
+  EXPECT_LT(lift(0, 1), lift(0, 7));  // red t-shirt, red trouser
+  EXPECT_THROW(fashion_scenes_design("nope"), ConfigError);
+  EXPECT_EQ(fashion_scenes_design_names(), (std::vector<std::string>{"scenes", "wardrobe"}));
+}
+
 TEST(FashionItems, SingleLabelFolderOfTrainingItemsOnly) {
   test::TempDir tmp;
   FashionItemsOptions o;

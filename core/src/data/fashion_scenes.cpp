@@ -28,18 +28,14 @@ using augment::uniform_int;
 
 constexpr int kTypes = 10;
 constexpr int kSandal = 5, kBag = 8;
-const std::array<cv::Vec3d, 3> kTintRgb = {cv::Vec3d(225, 60, 50), cv::Vec3d(60, 195, 80),
-                                           cv::Vec3d(70, 110, 235)};
-const std::array<double, 3> kTintPopularity = {0.5, 0.3, 0.2};
-// Outfit popularity, in fashion_scenes_design() order.
-const std::array<double, 6> kOutfitPopularity = {0.30, 0.22, 0.17, 0.13, 0.10, 0.08};
 
-int draw(const double* weights, int n, Rng& rng) {
+int draw(const std::vector<double>& weights, Rng& rng) {
+  const int n = static_cast<int>(weights.size());
   double total = 0;
-  for (int i = 0; i < n; ++i) total += weights[i];
+  for (double w : weights) total += w;
   double r = uniform01(rng) * total;
   for (int i = 0; i < n; ++i) {
-    if ((r -= weights[i]) < 0) return i;
+    if ((r -= weights[static_cast<std::size_t>(i)]) < 0) return i;
   }
   return n - 1;
 }
@@ -56,24 +52,25 @@ class SceneMaker {
     for (std::size_t i = 0; i < labels.size(); ++i) pool_[labels[i]].push_back(static_cast<int64_t>(i));
   }
 
-  // Chooses the items of one image: 1 or 2 outfits, mostly in one tint, plus noise.
+  // Chooses the items of one image: 1 or 2 outfits, mostly in one tint each, plus noise.
   std::vector<Item> choose_items(Rng& rng) const {
     std::vector<Item> items;
-    const int outfits = uniform01(rng) < 0.2 ? 2 : 1;
+    const int64_t tints = static_cast<int64_t>(design_.tints.size());
+    const int outfits = uniform01(rng) < design_.second_outfit ? 2 : 1;
     for (int o = 0; o < outfits; ++o) {
-      const auto& types = design_.outfits[draw(kOutfitPopularity.data(), 6, rng)].second;
-      const int tint = draw(kTintPopularity.data(), 3, rng);
+      const auto& types = design_.outfits[static_cast<std::size_t>(draw(design_.outfit_popularity, rng))].second;
+      const int tint = draw(design_.tint_popularity, rng);
       int added = 0;
       for (int attempt = 0; attempt < 2 && (added < 2 || attempt == 0); ++attempt) {
         for (int type : types) {
-          if (attempt == 0 && uniform01(rng) >= 0.75) continue;
-          const int t = uniform01(rng) < 0.85 ? tint : static_cast<int>(uniform_int(rng, 3));
+          if (attempt == 0 && uniform01(rng) >= design_.keep_item) continue;
+          const int t = uniform01(rng) < design_.same_tint ? tint : static_cast<int>(uniform_int(rng, tints));
           added += add(items, {type, t}) ? 1 : 0;
         }
       }
     }
-    if (uniform01(rng) < 0.2) {
-      add(items, {static_cast<int>(uniform_int(rng, kTypes)), static_cast<int>(uniform_int(rng, 3))});
+    if (uniform01(rng) < design_.extra_item) {
+      add(items, {static_cast<int>(uniform_int(rng, kTypes)), static_cast<int>(uniform_int(rng, tints))});
     }
     return items;
   }
@@ -96,7 +93,8 @@ class SceneMaker {
       const int64_t source = pool[uniform_int(rng, static_cast<int64_t>(pool.size()))];
       const int x0 = static_cast<int>(uniform_int(rng, canvas_ - size + 1));
       const int y0 = static_cast<int>(uniform_int(rng, canvas_ - size + 1));
-      cv::Vec3d tint = kTintRgb[item.tint];
+      const auto& rgb = design_.tint_rgb[static_cast<std::size_t>(item.tint)];
+      cv::Vec3d tint(rgb[0], rgb[1], rgb[2]);
       for (int c = 0; c < 3; ++c) tint[c] = std::clamp(tint[c] + 40 * (uniform01(rng) - 0.5), 0.0, 255.0);
       paste_tinted(canvas, images_.image(source), static_cast<int>(images_.rows), static_cast<int>(images_.cols),
                    size, x0, y0, tint);
@@ -114,7 +112,7 @@ class SceneMaker {
         if ((i.type == a && candidate.type == b) || (i.type == b && candidate.type == a)) return false;
       }
     }
-    if (items.size() >= 5) return false;
+    if (static_cast<int>(items.size()) >= design_.max_items) return false;
     items.push_back(candidate);
     return true;
   }
@@ -161,11 +159,11 @@ void make_split(const fs::path& dir, const std::string& split, const char* fmnis
     if ((i + 1) % 2000 == 0 || i + 1 == count) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double rate = (i + 1) / std::max(elapsed, 1e-9);
-      log::info("fashion-scenes {}: {}/{} images, {:.0f} images/s, ETA {:.0f} s", split, i + 1, count,
+      log::info("fashion-{} {}: {}/{} images, {:.0f} images/s, ETA {:.0f} s", design.name, split, i + 1, count,
                 rate, (count - i - 1) / rate);
     }
   }
-  const Json coco = {{"info", {{"description", "fashion-scenes (cpsd demo dataset) " + split}}},
+  const Json coco = {{"info", {{"description", "fashion-" + design.name + " (cpsd demo dataset) " + split}}},
                      {"images", images},
                      {"annotations", annotations},
                      {"categories", categories}};
@@ -174,21 +172,66 @@ void make_split(const fs::path& dir, const std::string& split, const char* fmnis
 
 }  // namespace
 
-FashionScenesDesign fashion_scenes_design() {
-  FashionScenesDesign d;
+namespace {
+
+FashionScenesDesign with_classes(FashionScenesDesign d) {
   d.types = {"tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"};
-  d.tints = {"red", "green", "blue"};
   for (const std::string& tint : d.tints) {
     for (const std::string& type : d.types) d.class_names.push_back(tint + "_" + type);
   }
-  d.outfits = {{"street", {0, 1, 7}}, {"summer", {3, 5, 8}}, {"winter", {4, 2, 9}},
-               {"office", {6, 1, 8}}, {"party", {3, 9, 8}},  {"lounge", {2, 1, 5}}};
-  d.never_together = {{5, 9}, {3, 1}, {4, 5}};
   return d;
 }
 
+FashionScenesDesign scenes_design() {
+  FashionScenesDesign d;
+  d.name = "scenes";
+  d.tints = {"red", "green", "blue"};
+  d.tint_rgb = {{{225, 60, 50}}, {{60, 195, 80}}, {{70, 110, 235}}};
+  d.tint_popularity = {0.5, 0.3, 0.2};
+  d.outfits = {{"street", {0, 1, 7}}, {"summer", {3, 5, 8}}, {"winter", {4, 2, 9}},
+               {"office", {6, 1, 8}}, {"party", {3, 9, 8}},  {"lounge", {2, 1, 5}}};
+  d.outfit_popularity = {0.30, 0.22, 0.17, 0.13, 0.10, 0.08};
+  d.never_together = {{5, 9}, {3, 1}, {4, 5}};
+  return with_classes(d);
+}
+
+// Another label structure for confirming what was chosen on scenes: more classes, other
+// groups (sharing types across outfits), more exclusions, items less tied to a tint.
+FashionScenesDesign wardrobe_design() {
+  FashionScenesDesign d;
+  d.name = "wardrobe";
+  d.tints = {"red", "green", "blue", "yellow"};
+  d.tint_rgb = {{{225, 60, 50}}, {{60, 195, 80}}, {{70, 110, 235}}, {{230, 200, 40}}};
+  d.tint_popularity = {0.3, 0.3, 0.2, 0.2};
+  d.outfits = {{"gym", {0, 7, 8}},   {"snow", {4, 9, 2, 1}}, {"beach", {3, 5}},      {"work", {6, 1, 9}},
+               {"casual", {2, 1, 7}}, {"travel", {4, 8, 7}}, {"evening", {3, 8, 9}}, {"home", {6, 5}}};
+  d.outfit_popularity = {0.35, 0.20, 0.12, 0.10, 0.08, 0.06, 0.05, 0.04};
+  d.never_together = {{5, 9}, {7, 5}, {4, 3}, {0, 4}, {7, 9}};
+  d.second_outfit = 0.3;
+  d.keep_item = 0.7;
+  d.same_tint = 0.6;
+  d.extra_item = 0.3;
+  d.max_items = 6;
+  d.train_images = 8000;
+  return with_classes(d);
+}
+
+}  // namespace
+
+std::vector<std::string> fashion_scenes_design_names() { return {"scenes", "wardrobe"}; }
+
+FashionScenesDesign fashion_scenes_design(const std::string& name) {
+  if (name == "scenes") return scenes_design();
+  if (name == "wardrobe") return wardrobe_design();
+  throw ConfigError("unknown fashion-scenes design '" + name + "': use scenes or wardrobe");
+}
+
 void make_fashion_scenes(const fs::path& out, const FashionScenesOptions& options, bool overwrite) {
-  if (options.train_images < 1 || options.val_images < 1) {
+  const FashionScenesDesign design = fashion_scenes_design(options.design);
+  FashionScenesOptions sized = options;
+  if (sized.train_images == 0) sized.train_images = design.train_images;
+  if (sized.val_images == 0) sized.val_images = design.val_images;
+  if (sized.train_images < 1 || sized.val_images < 1) {
     throw ConfigError("fashion-scenes needs at least one train and one val image");
   }
   if (options.canvas < 32) throw ConfigError("fashion-scenes canvas must be >= 32 pixels");
@@ -199,12 +242,11 @@ void make_fashion_scenes(const fs::path& out, const FashionScenesOptions& option
   const IdxImages test_images = read_idx_images(need("t10k-images-idx3-ubyte.gz"));
   const std::vector<uint8_t> test_labels = read_idx_labels(need("t10k-labels-idx1-ubyte.gz"));
 
-  const FashionScenesDesign design = fashion_scenes_design();
   build_directory_atomically(out, overwrite, [&](const fs::path& temp) {
-    make_split(temp, "train", "train", options.train_images,
-               SceneMaker(design, train_images, train_labels, options.canvas), design, options, 1);
-    make_split(temp, "val", "test", options.val_images,
-               SceneMaker(design, test_images, test_labels, options.canvas), design, options, 2);
+    make_split(temp, "train", "train", sized.train_images,
+               SceneMaker(design, train_images, train_labels, options.canvas), design, sized, 1);
+    make_split(temp, "val", "test", sized.val_images,
+               SceneMaker(design, test_images, test_labels, options.canvas), design, sized, 2);
     Json outfits = Json::array(), never = Json::array();
     for (const auto& [name, types] : design.outfits) {
       std::vector<std::string> names;
@@ -212,9 +254,9 @@ void make_fashion_scenes(const fs::path& out, const FashionScenesOptions& option
       outfits.push_back({{"name", name}, {"types", names}});
     }
     for (const auto& [a, b] : design.never_together) never.push_back({design.types[a], design.types[b]});
-    const Json info = {{"classes", design.class_names}, {"outfits", outfits}, {"never_together", never},
+    const Json info = {{"design", design.name}, {"classes", design.class_names}, {"outfits", outfits}, {"never_together", never},
                        {"seed", options.seed}, {"canvas", options.canvas},
-                       {"train_images", options.train_images}, {"val_images", options.val_images}};
+                       {"train_images", sized.train_images}, {"val_images", sized.val_images}};
     write_file_atomically(temp / "design.json", json_text(info));
   });
 }

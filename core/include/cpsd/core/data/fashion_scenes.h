@@ -2,6 +2,7 @@
 // fashion-scenes: the built-in demo dataset, made of real Fashion-MNIST pixels.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -12,30 +13,47 @@
 namespace cpsd::data {
 
 /// Each image is a small RGB canvas holding several tinted Fashion-MNIST items; a label is
-/// an item type in a colour tint ("red_dress"): 10 types x 3 tints = 30 classes. Images are
-/// composed from "outfits" (types that usually appear together, in one dominant tint), so
-/// labels co-occur in blocks; some pairs never meet (sandal/boot, dress/trouser,
-/// coat/sandal); outfits and tints have skewed popularity, giving long-tailed class
-/// frequencies; bags and sandals are drawn small and items may overlap, so context helps.
-/// Train images use Fashion-MNIST's training items only, validation images its test items.
+/// an item type in a colour tint ("red_dress"). Images are composed from "outfits" (types
+/// that usually appear together, mostly in one tint), so labels co-occur in blocks; some
+/// pairs of types never meet; outfits and tints have skewed popularity, giving long-tailed
+/// class frequencies; bags and sandals are drawn small and items may overlap, so context
+/// helps. Train images use Fashion-MNIST's training items only, validation images its test
+/// items. The design says which structure:
+///   scenes (the demo's): 3 tints x 10 types = 30 classes, 6 outfits of 3 types, 3 exclusions,
+///     tints and outfits strongly coherent;
+///   wardrobe: 4 tints x 10 types = 40 classes, 8 outfits of 2 to 4 types that share types,
+///     5 exclusions, a steeper outfit but flatter tint profile, weaker tint coherence and more
+///     items per image.
+struct FashionScenesDesign {
+  std::string name;
+  std::vector<std::string> types;   ///< 10 item types, in Fashion-MNIST label order
+  std::vector<std::string> tints;
+  std::vector<std::array<double, 3>> tint_rgb;  ///< per tint, 0..255
+  std::vector<double> tint_popularity;          ///< per tint, relative
+  std::vector<std::string> class_names;         ///< tint_type, tint-major
+  std::vector<std::pair<std::string, std::vector<int>>> outfits;  ///< name, types
+  std::vector<double> outfit_popularity;                          ///< per outfit, relative
+  std::vector<std::pair<int, int>> never_together;                ///< pairs of types
+  double second_outfit = 0.2;  ///< chance of an image holding two outfits
+  double keep_item = 0.75;     ///< chance of each of an outfit's types appearing
+  double same_tint = 0.85;     ///< chance of an item taking its outfit's tint
+  double extra_item = 0.2;     ///< chance of one more item of any type and tint
+  int max_items = 5;
+  int64_t train_images = 6000, val_images = 2000;  ///< default sizes
+};
+/// The designs by name: "scenes", "wardrobe". ConfigError naming them for another name.
+CPSD_CORE_API FashionScenesDesign fashion_scenes_design(const std::string& name = "scenes");
+CPSD_CORE_API std::vector<std::string> fashion_scenes_design_names();
+
 struct FashionScenesOptions {
   std::filesystem::path fashion_mnist = "/usr/share/datasets/fashion-mnist";
-  int64_t train_images = 6000;
-  int64_t val_images = 2000;
-  int canvas = 64;          ///< side in pixels
+  std::string design = "scenes";
+  int64_t train_images = 0;  ///< 0 = the design's default
+  int64_t val_images = 0;    ///< 0 = the design's default
+  int canvas = 64;           ///< side in pixels
   uint64_t seed = 0;
   int jpeg_quality = 92;
 };
-
-/// The design, for documentation and tests.
-struct FashionScenesDesign {
-  std::vector<std::string> types;   ///< 10 item types, in Fashion-MNIST label order
-  std::vector<std::string> tints;   ///< 3 tints
-  std::vector<std::string> class_names;  ///< tint_type, tint-major
-  std::vector<std::pair<std::string, std::vector<int>>> outfits;  ///< name, types
-  std::vector<std::pair<int, int>> never_together;                ///< pairs of types
-};
-CPSD_CORE_API FashionScenesDesign fashion_scenes_design();
 
 /// Writes DIR/{train,val}/*.jpg, DIR/annotations/instances_{train,val}.json (COCO format,
 /// each annotation also records its Fashion-MNIST split and index) and DIR/design.json.
