@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 namespace cpsd {
 namespace {
 
-// Sizes of the ABI 1.0 structs; later minors only append fields.
+// Sizes of the ABI 2.0 structs (as 1.0); later minors only append fields.
 constexpr std::size_t kMinDescriptorSize = sizeof(cpsd_plugin_descriptor);
 constexpr std::size_t kMinRecordSize = sizeof(cpsd_factory_record);
 

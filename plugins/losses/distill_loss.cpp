@@ -35,21 +35,24 @@ LossOutput DistillationLoss::forward(const LossInput& input) {
     TORCH_CHECK(teacher.logits.sizes() == s.sizes(), "loss/distill: teacher '", teacher.name, "' logits ",
                 teacher.logits.sizes(), " do not match the student's ", s.sizes());
     const at::Tensor target = teacher.logits.detach().to(at::kFloat);
-    at::Tensor term;
+    at::Tensor entries;  // [N, C]: one term per sample and class
     if (metric_ == "mse") {
-      term = (s - target).pow(2);
-      term = reduction_ == Reduction::sum ? term.sum() : term.mean();
+      entries = (s - target).pow(2);
     } else if (metric_ == "kl") {
       const at::Tensor log_p = at::log_softmax(s / t, 1);
       const at::Tensor q = at::softmax(target / t, 1);
-      term = (q * (at::log(q.clamp_min(1e-12)) - log_p)).sum() * (t * t);
-      if (reduction_ == Reduction::mean) term = term / s.size(0);
+      entries = q * (at::log(q.clamp_min(1e-12)) - log_p) * (t * t);
     } else {
-      term = at::binary_cross_entropy_with_logits(s / t, at::sigmoid(target / t), {}, {},
-                                                  reduction_ == Reduction::sum ? at::Reduction::Sum
-                                                                               : at::Reduction::Mean) *
-             (t * t);
+      entries = at::binary_cross_entropy_with_logits(s / t, at::sigmoid(target / t), {}, {}, at::Reduction::None) *
+                (t * t);
     }
+    if (teacher.weights.defined()) {
+      TORCH_CHECK(teacher.weights.dim() == 1 && teacher.weights.size(0) == num_classes_, "loss/distill: teacher '",
+                  teacher.name, "' weights ", teacher.weights.sizes(), " for ", num_classes_, " classes");
+      entries = entries * teacher.weights.to(entries.options()).unsqueeze(0);
+    }
+    at::Tensor term = entries.sum();
+    if (reduction_ == Reduction::mean) term = term / (metric_ == "kl" ? s.size(0) : entries.numel());
     term = term * per_branch;
     out.parts.emplace_back("kd_" + teacher.name, term.detach());
     total = total + term;

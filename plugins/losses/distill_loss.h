@@ -14,7 +14,9 @@ namespace cpsd::losses {
 ///   kl:  T^2 KL(softmax(t_b/T) || softmax(s/T)) over classes (the reference's "kl")
 ///   bce: T^2 BCE(s/T, sigmoid(t_b/T)), per label (a multi-label soft-target variant)
 /// total = (weight / B) * sum_b term_b; `reduction` sums, or averages over the batch x classes
-/// (kl: over the batch). The classification loss is added by the trainer with its own weight.
+/// (kl: over the batch). A branch's per-class weights (TeacherLogits::weights) multiply its
+/// terms of each class before reducing. The classification loss is added by the trainer with
+/// its own weight.
 class DistillationLoss final : public Loss {
  public:
   explicit DistillationLoss(const LossArgs& args);

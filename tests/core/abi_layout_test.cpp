@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// Pins the layout of the plugin ABI 1.0 structs (x86-64 / LP64). A change here breaks
-// every compiled plugin: bump CPSD_PLUGIN_ABI_MAJOR (see plugin_abi.h) and update the table.
+// Pins the layout of the plugin ABI 2.0 C structs (x86-64 / LP64; unchanged since 1.0, 2.0
+// changed C++ interface types). A change here breaks every compiled plugin: bump
+// CPSD_PLUGIN_ABI_MAJOR (see plugin_abi.h) and update the table.
 #include <cstddef>
 
 #include <gtest/gtest.h>
 
 #include "cpsd/sdk/plugin_abi.h"
 
-static_assert(CPSD_PLUGIN_ABI_MAJOR == 1, "new ABI major: add its layout table below");
+static_assert(CPSD_PLUGIN_ABI_MAJOR == 2, "new ABI major: add its layout table below");
 
 static_assert(sizeof(void*) == 8, "layouts below are for LP64 targets");
 
@@ -49,6 +50,6 @@ static_assert(offsetof(cpsd_plugin_descriptor, aliases) == 96);
 static_assert(offsetof(cpsd_plugin_descriptor, shutdown) == 104);
 
 TEST(AbiLayout, EntrySymbolCarriesTheMajor) {
-  EXPECT_STREQ(CPSD_PLUGIN_ENTRY_SYMBOL, "cpsd_plugin_entry_v1");
+  EXPECT_STREQ(CPSD_PLUGIN_ENTRY_SYMBOL, "cpsd_plugin_entry_v2");
   EXPECT_EQ(std::string(CPSD_PLUGIN_ENTRY_SYMBOL).rfind(CPSD_PLUGIN_ENTRY_PREFIX, 0), 0u);
 }

@@ -19,10 +19,10 @@ bool has(const std::vector<std::string>& v, const std::string& s) {
 TEST(ElfSymbols, PluginExportsOnlyItsEntry) {
   const auto symbols =
       exported_dynamic_symbols(test::plugin_dir() / "cpsd_plugin_heads_basic.so");
-  EXPECT_TRUE(has(symbols, "cpsd_plugin_entry_v1"));
+  EXPECT_TRUE(has(symbols, "cpsd_plugin_entry_v2"));
   // The version script hides everything else, including the plugin's C++ classes.
   for (const std::string& s : symbols) {
-    EXPECT_TRUE(s == "cpsd_plugin_entry_v1") << "unexpected export " << s;
+    EXPECT_TRUE(s == "cpsd_plugin_entry_v2") << "unexpected export " << s;
   }
 }
 
@@ -32,7 +32,7 @@ TEST(ElfSymbols, ReadsStrippedFiles) {
   const std::string cmd = "strip -o '" + stripped.string() + "' '" +
                           (test::plugin_dir() / "cpsd_plugin_losses.so").string() + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  EXPECT_TRUE(has(exported_dynamic_symbols(stripped), "cpsd_plugin_entry_v1"));
+  EXPECT_TRUE(has(exported_dynamic_symbols(stripped), "cpsd_plugin_entry_v2"));
 }
 
 TEST(ElfSymbols, RejectsNonElfAndTruncatedFiles) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// loss/asl and loss/bce against their formulas, loaded from the built plugin file.
+// loss/asl, loss/bce, loss/softmax_ce and loss/distill against their formulas, loaded from the
+// built plugin file.
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -132,6 +133,71 @@ TEST(SoftmaxCrossEntropy, MatchesLibTorchWithAndWithoutSmoothing) {
   EXPECT_NEAR(plain->forward({logits, partial, {}, {}}).total.item<double>(),
               torch::cross_entropy_loss(logits.slice(0, 1), labels.slice(0, 1)).item<double>(), 1e-5);
   EXPECT_THROW(make("softmax_ce", "label_smoothing = 1.0\n", 10), ConfigError);
+}
+
+// The distillation terms written out per sample and class in double precision:
+// mse (s - t)^2, kl q (log q - log p) T^2 over softmax(./T) across classes, bce
+// -(y log sigmoid(s/T) + (1 - y) log(1 - sigmoid(s/T))) T^2 with y = sigmoid(t/T); each
+// entry times its class weight, summed, and for "mean" divided by N x C (kl: by N).
+double distill_reference(const std::string& metric, const torch::Tensor& s, const torch::Tensor& t,
+                         const std::vector<double>& w, double temperature, bool mean) {
+  const auto sd = s.to(torch::kDouble), td = t.to(torch::kDouble);
+  const int64_t n = s.size(0), c = s.size(1);
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double zs = 0, zt = 0;
+    for (int64_t j = 0; j < c; ++j) {
+      zs += std::exp(sd[i][j].item<double>() / temperature);
+      zt += std::exp(td[i][j].item<double>() / temperature);
+    }
+    for (int64_t j = 0; j < c; ++j) {
+      const double a = sd[i][j].item<double>(), b = td[i][j].item<double>();
+      double term = 0;
+      if (metric == "mse") {
+        term = (a - b) * (a - b);
+      } else if (metric == "kl") {
+        const double q = std::exp(b / temperature) / zt, p = std::exp(a / temperature) / zs;
+        term = q * (std::log(q) - std::log(p)) * temperature * temperature;
+      } else {
+        const double y = 1 / (1 + std::exp(-b / temperature)), x = 1 / (1 + std::exp(-a / temperature));
+        term = -(y * std::log(x) + (1 - y) * std::log(1 - x)) * temperature * temperature;
+      }
+      total += w[static_cast<std::size_t>(j)] * term;
+    }
+  }
+  if (mean) total /= metric == "kl" ? static_cast<double>(n) : static_cast<double>(n * c);
+  return total;
+}
+
+TEST(DistillationLoss, PerClassWeightsMultiplyEachTermOfItsBranch) {
+  torch::manual_seed(11);
+  const torch::Tensor s = torch::randn({4, 5}) * 2, y = torch::zeros({4, 5});
+  const torch::Tensor cgp = torch::randn({4, 5}) * 3, dgp = torch::randn({4, 5}) * 3;
+  const std::vector<double> w = {1.0, 0.0, 0.5, 0.25, 1.0};
+  const torch::Tensor weights = torch::tensor(std::vector<float>(w.begin(), w.end()));
+  const std::vector<double> ones(5, 1.0);
+  for (const char* metric : {"mse", "kl", "bce"}) {
+    for (const char* reduction : {"sum", "mean"}) {
+      const std::string options = std::string("metric = \"") + metric + "\"\nreduction = \"" + reduction +
+                                  "\"\nweight = 0.5\ntemperature = 2.0\n";
+      auto loss = make("distill", options, 5);
+      const bool mean = std::string(reduction) == "mean";
+      // 0.5 split over two branches; the CGP branch weighted per class, DGP not.
+      const double expected = 0.25 * distill_reference(metric, s, cgp, w, 2.0, mean) +
+                              0.25 * distill_reference(metric, s, dgp, ones, 2.0, mean);
+      const LossOutput out = loss->forward({s, y, {}, {{"cgp", cgp, weights}, {"dgp", dgp, {}}}});
+      EXPECT_NEAR(out.total.item<double>(), expected, 1e-5 * std::max(1.0, std::abs(expected)))
+          << metric << " " << reduction;
+      ASSERT_EQ(out.parts.size(), 2u);
+      EXPECT_EQ(out.parts[0].first, "kd_cgp");
+    }
+  }
+  // A class of weight 0 gets no gradient from its branch.
+  torch::Tensor student = s.clone().requires_grad_(true);
+  make("distill", "metric = \"mse\"\n", 5)->forward({student, y, {}, {{"cgp", cgp, weights}}}).total.backward();
+  EXPECT_TRUE(torch::equal(student.grad().select(1, 1), torch::zeros({4})));
+  EXPECT_GT(student.grad().select(1, 0).abs().sum().item<double>(), 0);
+  EXPECT_THROW(make("distill", "", 5)->forward({s, y, {}, {{"cgp", cgp, torch::ones({4})}}}), c10::Error);
 }
 
 }  // namespace

@@ -24,6 +24,10 @@ struct LossArgs {
 struct TeacherLogits {
   std::string name;       ///< branch name, e.g. "cgp" or "dgp"
   torch::Tensor logits;   ///< float [N, C], no gradient required
+  /// Undefined (every class counts fully), or float [C] >= 0 on the logits' device: how much
+  /// each class's term of this branch counts (distill.weighting); a loss multiplies its
+  /// per-entry terms by it before reducing.
+  torch::Tensor weights;
 };
 
 /// One batch for a loss. All tensors share a device; N = batch, C = classes.

@@ -163,7 +163,7 @@ inline void log_warn(const std::string& m) { log(CPSD_LOG_WARN, m); }
 /// host's ABI major and never throws.
 #define CPSD_PLUGIN(NAME, VERSION, ...)                                                       \
   extern "C" __attribute__((visibility("default"))) const cpsd_plugin_descriptor*             \
-  cpsd_plugin_entry_v1(uint32_t host_abi_major, uint32_t /*host_api_minor*/,                  \
+  cpsd_plugin_entry_v2(uint32_t host_abi_major, uint32_t /*host_api_minor*/,                  \
                        const cpsd_host_services* host) noexcept {                             \
     if (host_abi_major != CPSD_PLUGIN_ABI_MAJOR) return nullptr;                              \
     try {                                                                                     \

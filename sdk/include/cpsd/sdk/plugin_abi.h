@@ -11,17 +11,20 @@
  * CPSD_PLUGIN_ABI_MAJOR changes when anything a compiled plugin relies on changes shape:
  * a field of these structs is moved, removed or retyped, a virtual function of an SDK
  * interface (Backbone, Head, Loss, Decomposer) is added, removed or reordered, or a
- * create-argument struct (BackboneArgs, ...) changes. The entry symbol carries the major
- * number in its name, so a host never calls an entry of another major.
+ * create-argument struct (BackboneArgs, ...) or a type passed to an interface's functions
+ * (LossInput, TeacherLogits, ...) changes. The entry symbol carries the major number in its
+ * name, so a host never calls an entry of another major.
+ *
+ * History: 2 added TeacherLogits::weights (per-class distillation weights).
  *
  * CPSD_PLUGIN_API_MINOR grows when fields are appended at the end of a struct below.
  * Every struct starts with its own size: a reader treats fields past that size as absent,
  * so old plugins work with new hosts and the other way round (both sides work at the
  * smaller minor).
  */
-#define CPSD_PLUGIN_ABI_MAJOR 1
+#define CPSD_PLUGIN_ABI_MAJOR 2
 #define CPSD_PLUGIN_API_MINOR 0
-#define CPSD_PLUGIN_ENTRY_SYMBOL "cpsd_plugin_entry_v1"
+#define CPSD_PLUGIN_ENTRY_SYMBOL "cpsd_plugin_entry_v2"
 /* Prefix shared by the entry symbols of every ABI major; used to explain mismatches. */
 #define CPSD_PLUGIN_ENTRY_PREFIX "cpsd_plugin_entry_v"
 
