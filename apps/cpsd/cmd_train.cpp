@@ -109,6 +109,9 @@ int run_train(const std::vector<std::string>& args, Context& context) {
   }
   std::vector<engine::Job> jobs = {engine::make_job(config, registry, *train, name, classes, dir, settings.ema)};
   jobs[0].positives_only = !part.branch.empty() && config.section("teachers").get_string("images") == "positive";
+  if (!part.branch.empty() && config.section("teachers").get_string("init") == "baseline") {
+    engine::start_from_baseline(jobs, config, registry, *train, run_dir / "baseline");
+  }
   const engine::JobResult r = engine::train_jobs(jobs, settings, config, train, val, !fresh).front();
   std::printf("%s: best mAP %.2f at epoch %lld (%s weights): %s\n", name.c_str(), r.best_map,
               static_cast<long long>(r.best_epoch), r.best_source.c_str(), (dir / "best.ckpt").c_str());

@@ -53,6 +53,8 @@ log_seconds = 10.0   # progress line interval when not on a terminal
 epochs = 0           # 0 = train.epochs (the paper: 20 for teachers, 80 for the student)
 lr = 0.0             # 0 = train.lr
 images = "all"       # all: every image, all-negative outside the sub-task (the reference code) | positive: only images with a positive in the sub-task (the paper's wording)
+patience = 0         # early stopping: a teacher stops once its validation mAP has not improved for this many epochs, keeping its best epoch; epochs is then the cap (0 = off)
+init = "pretrained"  # pretrained: start as the baseline did (model.pretrained) | baseline: fine-tune the trained baseline (its best weights, the classifier rows of the sub-task's classes)
 
 [distill]
 loss = "distill"     # distillation loss registry name; options in [loss.<name>]
@@ -61,6 +63,8 @@ epochs = 0           # 0 = train.epochs
 lr = 0.0             # 0 = train.lr (the reference uses 1e-5 for the student)
 mode = "online"      # online: teachers run on each augmented batch | cached: logits on un-augmented images, computed once
 teacher_mode = "eval"  # eval (the paper) | train (what the reference code does: batch statistics, dropout on)
+weighting = "none"   # none (the paper) | class | teacher: weigh each class's distillation by how much its teacher beats the baseline on the held-out training images (data.holdout), per class or per teacher
+weight_scale = 2.0   # with weighting: a gain of this many AP points (or more) teaches fully, none or less not at all, linear between
 
 [run]
 name = "run"         # run directory name under output
@@ -82,6 +86,7 @@ normalize = "none"     # none (pixels / 255, the reference) | imagenet (mean/std
 fast_decode = true     # let JPEG decoding shrink 2/4/8x when the image stays >= image_size
 workers = 0            # decoding threads; 0 = all cores
 prefetch = 4           # batches decoded ahead
+holdout = 0.0          # share of the training images no model trains on, drawn with runtime.seed: teachers and baseline are compared there (distill.weighting); never the validation split
 
 [data.train]
 annotations = ""       # coco: instances JSON; csv: the CSV; nuswide: dataset root or one CSV; voc: VOC year dir; folder: the class directories' parent

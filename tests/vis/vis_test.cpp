@@ -217,7 +217,8 @@ TEST_F(VisRun, ReportLinksResolveAndItRendersHeadless) {
   const fs::path page = run_dir() / "report" / "index.html";
   const std::string html = test::read_file(page);
   for (const char* section : {"<h2>Results</h2>", "<h2>Learning curves</h2>", "<h2>Activation maps</h2>",
-                              "<h2>Partitions</h2>", "<h2>Teachers</h2>", "<h2>Per-class AP", "<h2>Config</h2>"}) {
+                              "<h2>Partitions</h2>", "<h2>Teachers</h2>", "<h2>Teachers against the baseline</h2>",
+                              "<h2>Per-class AP", "<h2>Config</h2>"}) {
     EXPECT_NE(html.find(section), std::string::npos) << section;
   }
   EXPECT_EQ(html.find("http://"), std::string::npos);  // nothing from the network

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpsd/core/data/dataset_config.h"
 
+#include <cmath>
+#include <numeric>
+#include <random>
+
 #include "cpsd/core/data/readers.h"
 #include "cpsd/core/distributed.h"
 #include "cpsd/sdk/error.h"
@@ -18,9 +22,63 @@ fs::path resolve(const fs::path& root, const Options& options, const char* key) 
 
 }  // namespace
 
-const char* split_name(Split split) { return split == Split::train ? "train" : "val"; }
+const char* split_name(Split split) {
+  switch (split) {
+    case Split::train: return "train";
+    case Split::holdout: return "holdout";
+    case Split::val: break;
+  }
+  return "val";
+}
+
+std::vector<bool> holdout_samples(int64_t n, double fraction, uint64_t seed) {
+  std::vector<int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed ^ 0x686f6c646f7574ull);  // its own stream: "holdout"
+  for (int64_t i = n - 1; i > 0; --i) {
+    std::swap(order[static_cast<std::size_t>(i)],
+              order[static_cast<std::size_t>(std::uniform_int_distribution<int64_t>(0, i)(rng))]);
+  }
+  const auto count = static_cast<std::size_t>(std::llround(fraction * static_cast<double>(n)));
+  std::vector<bool> held(static_cast<std::size_t>(n), false);
+  for (std::size_t i = 0; i < count; ++i) held[static_cast<std::size_t>(order[i])] = true;
+  return held;
+}
+
+namespace {
+
+// Training images minus the held-out share, or the held-out share; order kept.
+Dataset split_off_holdout(Dataset all, const RunConfig& config, Split split) {
+  const Options data = config.section("data");
+  const double fraction = data.get_double("holdout");
+  if (fraction < 0 || fraction >= 0.5) data.fail("holdout", "must be in [0, 0.5) (0 = off)");
+  if (split == Split::holdout && fraction == 0) {
+    data.fail("holdout", "is 0, so there are no held-out training images (set e.g. 0.1)");
+  }
+  if (fraction == 0) return all;
+  const std::vector<bool> held = holdout_samples(static_cast<int64_t>(all.samples.size()), fraction,
+                                                 static_cast<uint64_t>(config.section("runtime").get_int("seed")));
+  std::vector<Sample> kept;
+  for (std::size_t i = 0; i < all.samples.size(); ++i) {
+    if (held[i] == (split == Split::holdout)) kept.push_back(std::move(all.samples[i]));
+  }
+  if (kept.empty()) data.fail("holdout", "leaves no images in the " + std::string(split_name(split)) + " part");
+  all.samples = std::move(kept);
+  return all;
+}
+
+Dataset read_split(const RunConfig& config, Split split);
+
+}  // namespace
 
 Dataset load_dataset(const RunConfig& config, Split split) {
+  if (split == Split::val) return read_split(config, split);
+  return split_off_holdout(read_split(config, Split::train), config, split);
+}
+
+namespace {
+
+Dataset read_split(const RunConfig& config, Split split) {
   const Options data = config.section("data");
   const Options part = data.get_table(split_name(split));
   const fs::path root = path_option(data, "root");
@@ -58,6 +116,8 @@ Dataset load_dataset(const RunConfig& config, Split split) {
   if (format == "folder") return read_image_folder(annotations, classes);
   data.fail("format", "unknown format '" + format + "': use coco, nuswide, voc, csv or folder");
 }
+
+}  // namespace
 
 PipelineOptions pipeline_options(const RunConfig& config, bool train) {
   const Options data = config.section("data");

@@ -72,6 +72,7 @@ void save_checkpoint(const fs::path& path, const CheckpointMeta& meta, torch::nn
   archive.write("config", c10::IValue(meta.config_toml));
   archive.write("class_names", c10::IValue(join_lines(meta.class_names)));
   archive.write("class_indices", at::tensor(meta.class_indices, at::kLong));
+  archive.write("model_signature", c10::IValue(meta.model_signature));
   if (rng_state.defined()) archive.write("rng_state", rng_state);
   torch::serialize::OutputArchive model_part;
   model.save(model_part);
@@ -110,6 +111,7 @@ CheckpointMeta read_checkpoint_meta(const fs::path& path) {
   at::Tensor indices;
   archive.read("class_indices", indices);
   meta.class_indices.assign(indices.data_ptr<int64_t>(), indices.data_ptr<int64_t>() + indices.numel());
+  if (archive.try_read("model_signature", v)) meta.model_signature = v.toStringRef();
   return meta;
 }
 

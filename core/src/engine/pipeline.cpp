@@ -15,6 +15,9 @@
 #include "cpsd/core/decompose.h"
 #include "cpsd/core/distributed.h"
 #include "cpsd/core/engine/checkpoint.h"
+#include "cpsd/core/engine/class_subset.h"
+#include "cpsd/core/engine/distill_weights.h"
+#include "cpsd/core/engine/teacher_check.h"
 #include "cpsd/core/engine/teachers.h"
 #include "cpsd/core/engine/trainer.h"
 #include "cpsd/core/label_statistics_io.h"
@@ -85,6 +88,20 @@ Job make_job(const RunConfig& config, const Registry& registry, const data::Data
   return job;
 }
 
+void start_from_baseline(std::vector<Job>& teachers, const RunConfig& config, const Registry& registry,
+                         const data::Dataset& train, const fs::path& baseline_dir) {
+  const fs::path best = baseline_dir / "best.ckpt";
+  if (!fs::exists(best)) {
+    throw ConfigError("teachers.init = \"baseline\" needs the trained baseline, and " + best.string() +
+                      " does not exist: train the baseline first (cpsd train without --part)");
+  }
+  const CheckpointMeta meta = read_checkpoint_meta(best);
+  const auto full = build_model(config, registry, train.class_names);
+  load_checkpoint_weights(best, meta.best_source, *full);
+  for (Job& job : teachers) copy_class_subset(*full, *job.model, train.num_classes(), job.classes);
+  log::info("teachers start from the baseline's epoch {} ({} weights, mAP {:.2f})", meta.best_epoch,
+            meta.best_source, meta.best_map);
+}
 
 std::vector<std::vector<int64_t>> partition_groups(const std::string& branch, const RunConfig& config,
                                                 const Registry& registry, const LabelStatistics& stats,
@@ -161,6 +178,113 @@ void write_manifest(const fs::path& path, const std::map<std::string, std::vecto
   write_file_atomically(path, json_text(list));
 }
 
+// Every teacher's per-class validation AP (this rank's from `mine`, the others' gathered
+// from their ranks) compared with the baseline's.
+TeacherCheck check_teachers(const std::vector<Job>& all, const std::vector<JobResult>& mine,
+                            const std::vector<double>& baseline_ap, Distributed* group) {
+  const int64_t m = static_cast<int64_t>(baseline_ap.size());
+  // One row per teacher of this rank: its index in `all`, then its AP in full-label columns.
+  at::Tensor rows = at::full({static_cast<int64_t>(mine.size()), m + 1}, NAN, at::kDouble);
+  std::size_t r = 0;
+  for (std::size_t j = 0; j < all.size(); ++j) {
+    if (r < mine.size() && mine[r].name == all[j].name) {
+      rows[static_cast<int64_t>(r)][0] = static_cast<double>(j);
+      for (std::size_t i = 0; i < all[j].classes.size(); ++i) {
+        rows[static_cast<int64_t>(r)][all[j].classes[i] + 1] = mine[r].best_metrics.ap.at(i);
+      }
+      ++r;
+    }
+  }
+  if (group != nullptr) rows = group->gather_rows(rows);
+  std::vector<TeacherAp> teachers(all.size());
+  for (int64_t row = 0; row < rows.size(0); ++row) {
+    const auto j = static_cast<std::size_t>(rows[row][0].item<double>());
+    const std::string& name = all[j].name;
+    teachers[j] = {name.substr(0, name.rfind('_')), name, all[j].classes, {}};
+    for (int64_t c : all[j].classes) teachers[j].ap.push_back(rows[row][c + 1].item<double>());
+  }
+  return compare_teachers(baseline_ap, teachers);
+}
+
+// Per-class AP (percent, over all classes; NaN outside `classes` or without positives) of a
+// model on the held-out training images. Every rank scores the whole part.
+std::vector<double> holdout_ap(MultiLabelModel& model, const std::vector<int64_t>& classes, int64_t num_classes,
+                               const RunConfig& config, std::shared_ptr<const data::Dataset> holdout) {
+  data::LoaderOptions o = data::loader_options(config, false, config.section("train").get_int("batch_size"));
+  o.rank = 0;
+  o.world_size = 1;
+  data::DataLoader loader(std::move(holdout), data::ImagePipeline(data::pipeline_options(config, false)), o);
+  const Predictions p = predict(model, loader, classes);
+  const std::vector<double> ap = average_precision(p.logits, p.targets, p.mask);
+  std::vector<double> full(static_cast<std::size_t>(num_classes), NAN);
+  for (std::size_t i = 0; i < classes.size(); ++i) full[static_cast<std::size_t>(classes[i])] = ap[i] * 100;
+  return full;
+}
+
+// distill.weighting: each branch's merged teachers against the baseline on the held-out
+// images, turned into per-class weights; recorded in distill_weights.json.
+std::map<std::string, at::Tensor> holdout_weights(Weighting weighting, double scale,
+                                                  const std::map<std::string, std::vector<Job>>& teachers,
+                                                  std::map<std::string, std::vector<std::vector<int64_t>>>& groups,
+                                                  const RunConfig& config, const Registry& registry,
+                                                  const data::Dataset& train, const fs::path& run_dir) {
+  if (!(scale > 0)) config.section("distill").fail("weight_scale", "must be > 0");
+  const fs::path best = run_dir / "baseline" / "best.ckpt";
+  if (!fs::exists(best)) {
+    config.section("distill").fail("weighting", "compares the teachers with the baseline: add \"baseline\" to run.methods");
+  }
+  auto holdout = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::holdout));
+  const int64_t m = train.num_classes();
+  const auto baseline = build_model(config, registry, train.class_names);
+  load_checkpoint_weights(best, read_checkpoint_meta(best).best_source, *baseline);
+  const std::vector<double> baseline_ap = holdout_ap(*baseline, first_classes(m), m, config, holdout);
+  std::map<std::string, at::Tensor> out;
+  Json record = {{"holdout_images", holdout->samples.size()}, {"scale", scale}, {"classes", train.class_names},
+                 {"baseline_ap", baseline_ap}, {"branches", Json::object()}};
+  for (const auto& [branch, jobs] : teachers) {
+    std::vector<double> merged(static_cast<std::size_t>(m), NAN);
+    for (const Job& job : jobs) {
+      const std::vector<double> ap = holdout_ap(*job.model, job.classes, m, config, holdout);
+      for (int64_t c : job.classes) merged[static_cast<std::size_t>(c)] = ap[static_cast<std::size_t>(c)];
+    }
+    out[branch] = distill_weights(weighting, baseline_ap, merged, groups[branch], scale);
+    const at::Tensor& w = out[branch];
+    record["branches"][branch] = {{"teacher_ap", merged},
+                                  {"weights", std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + m)}};
+    log::info("branch {}: distillation weights from {} held-out images: mean {:.2f}, {} of {} classes taught fully",
+              branch, holdout->samples.size(), w.mean().item<double>(), (w == 1).sum().item<int64_t>(), m);
+  }
+  if (distributed() == nullptr || distributed()->is_main()) {
+    write_file_atomically(run_dir / "distill_weights.json", json_text(record));
+  }
+  return out;
+}
+
+Json teacher_check_json(const TeacherCheck& check) {
+  Json branches = Json::array(), teachers = Json::array();
+  for (const BranchVsBaseline& b : check.branches) {
+    branches.push_back({{"branch", b.branch}, {"merged_map", b.merged_map}, {"baseline_map", b.baseline_map},
+                        {"teachers", b.teachers}, {"teachers_behind", b.teachers_behind}});
+  }
+  for (const TeacherVsBaseline& t : check.teachers) {
+    teachers.push_back({{"branch", t.branch}, {"teacher", t.teacher}, {"classes", t.classes},
+                        {"map", t.teacher_map}, {"baseline_map", t.baseline_map}});
+  }
+  return {{"branches", branches}, {"teachers", teachers}};
+}
+
+void report_teacher_check(const TeacherCheck& check) {
+  log::info("teachers against the baseline on the validation set:\n{}", teacher_check_table(check));
+  for (const BranchVsBaseline& b : check.branches) {
+    if (b.merged_map > b.baseline_map) continue;
+    log::warn("branch {}: its merged teachers ({:.2f} mAP) do not beat the baseline ({:.2f}; {} of {} teachers "
+              "behind it on their classes): a student can only learn from it what the baseline already knows. "
+              "Train the teachers longer (teachers.epochs, teachers.patience) or from the baseline "
+              "(teachers.init = \"baseline\")",
+              b.branch, b.merged_map, b.baseline_map, b.teachers_behind, b.teachers);
+  }
+}
+
 }  // namespace
 
 PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
@@ -191,7 +315,12 @@ PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
   const double threshold = config.section("train").get_double("threshold");
   std::map<std::string, JobResult> method_results;
 
-  if (std::find(methods.begin(), methods.end(), "baseline") != methods.end()) {
+  const std::string teacher_init = config.section("teachers").get_string("init");
+  if (teacher_init != "pretrained" && teacher_init != "baseline") {
+    config.section("teachers").fail("init", "must be \"pretrained\" or \"baseline\"");
+  }
+  const bool from_baseline = teacher_init == "baseline" && !branches.empty();
+  if (from_baseline || std::find(methods.begin(), methods.end(), "baseline") != methods.end()) {
     start = Clock::now();
     const TrainSettings settings = read_train_settings(config, "train");
     std::vector<Job> jobs = {make_job(config, registry, *train, "baseline", first_classes(train->num_classes()),
@@ -201,6 +330,8 @@ PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
         to_result("baseline", train_jobs(jobs, settings, config, train, val, true).front(), run_dir / "baseline"));
     report.stages.push_back({"baseline", since(start)});
   }
+  std::optional<std::vector<double>> baseline_ap;  // what the teachers are checked against
+  if (!report.results.empty()) baseline_ap = report.results.front().metrics.ap;
 
   // Teachers: every branch's sub-task models, trained together on one decoded stream.
   std::map<std::string, std::vector<Job>> teachers;
@@ -221,6 +352,7 @@ PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
         all.push_back(std::move(job));
       }
     }
+    if (from_baseline) start_from_baseline(all, config, registry, *train, run_dir / "baseline");
     log::info("stage teachers: {} models ({}), {} epochs", all.size(), [&] {
       std::string s;
       for (const std::string& b : branches) s += (s.empty() ? "" : ", ") + b + " " + std::to_string(groups[b].size());
@@ -234,8 +366,12 @@ PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
     for (std::size_t j = 0; j < all.size(); ++j) {
       if (group == nullptr || static_cast<int64_t>(j) % group->world_size() == group->rank()) mine.push_back(all[j]);
     }
-    train_jobs(mine, local, config, train, val, true);
+    const std::vector<JobResult> mine_results = train_jobs(mine, local, config, train, val, true);
     if (group != nullptr) group->barrier();
+    if (baseline_ap) {
+      report.teacher_check = check_teachers(all, mine_results, *baseline_ap, group);
+      report_teacher_check(*report.teacher_check);
+    }
     std::size_t next = 0;
     for (const std::string& b : branches) {
       for (std::size_t t = 0; t < groups[b].size(); ++t, ++next) {
@@ -261,6 +397,14 @@ PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
   if (mode != "online" && mode != "cached") distill.fail("mode", "must be \"online\" or \"cached\"");
   const std::string teacher_mode = distill.get_string("teacher_mode");
   if (teacher_mode != "eval" && teacher_mode != "train") distill.fail("teacher_mode", "must be \"eval\" or \"train\"");
+  const Weighting weighting = read_weighting(distill);
+  std::map<std::string, at::Tensor> weights;  // per branch; none without weighting
+  if (weighting != Weighting::none && !teachers.empty()) {
+    start = Clock::now();
+    weights = holdout_weights(weighting, distill.get_double("weight_scale"), teachers, groups, config, registry,
+                              *train, run_dir);
+    report.stages.push_back({"held-out weights", since(start)});
+  }
   std::map<std::string, at::Tensor> cache;
   if (mode == "cached" && !teachers.empty()) {
     start = Clock::now();
@@ -274,12 +418,22 @@ PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
     for (std::size_t i = 0; i < tb.size(); ++i) cache[tb[i].name] = logits[i];
     report.stages.push_back({"teacher logits", since(start)});
   }
+  // Every student in lockstep on one batch stream; a branch's online teachers run once per
+  // batch for all the students that learn from it.
+  std::vector<TeacherBranch> all_branches;
+  for (const auto& [b, jobs] : teachers) {
+    TeacherBranch branch{b, groups[b], {}, weights.count(b) ? weights[b] : at::Tensor()};
+    for (const Job& j : jobs) branch.models.push_back(j.model);
+    all_branches.push_back(branch);
+  }
+  const SharedTeachers shared(all_branches, teacher_mode == "train", train->num_classes());
+  const TrainSettings student_settings = read_train_settings(config, "distill");
+  std::vector<Job> students;
+  std::vector<std::string> student_methods;
   for (const std::string& method : methods) {
     if (method == "baseline") continue;
-    start = Clock::now();
-    const TrainSettings settings = read_train_settings(config, "distill");
-    Job job = make_job(config, registry, *train, "student_" + method, first_classes(train->num_classes()), run_dir / method,
-                       settings.ema);
+    Job job = make_job(config, registry, *train, "student_" + method, first_classes(train->num_classes()),
+                       run_dir / method, student_settings.ema);
     const std::string loss = distill.get_string("loss");
     job.distill_loss = registry.create_loss(loss, LossArgs{config.plugin_options(Kind::loss, loss),
                                                            train->num_classes()});
@@ -288,23 +442,31 @@ PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
     std::vector<std::string> names;
     std::vector<at::Tensor> cached;
     for (const std::string& b : branches_of(method)) {
-      TeacherBranch branch{b, groups[b], {}};
-      for (const Job& j : teachers[b]) branch.models.push_back(j.model);
-      tb.push_back(branch);
+      for (const TeacherBranch& branch : all_branches) {
+        if (branch.name == b) tb.push_back(branch);
+      }
       names.push_back(b);
       if (mode == "cached") cached.push_back(cache[b]);
     }
-    job.teachers = mode == "cached" ? cached_teachers(names, cached)
-                                    : online_teachers(tb, teacher_mode == "train", train->num_classes());
-    log::info("stage student {}: teachers {}, {} epochs, {} logits", method, [&] {
+    job.teachers = mode == "cached" ? cached_teachers(tb, cached) : shared.provider(names);
+    log::info("student {}: teachers {}, {} epochs, {} logits", method, [&] {
       std::string s;
       for (const std::string& n : names) s += (s.empty() ? "" : " + ") + n;
       return s;
-    }(), settings.epochs, mode);
-    std::vector<Job> jobs = {std::move(job)};
-    report.results.push_back(
-        to_result(method, train_jobs(jobs, settings, config, train, val, true).front(), run_dir / method));
-    report.stages.push_back({"student " + method, since(start)});
+    }(), student_settings.epochs, mode);
+    students.push_back(std::move(job));
+    student_methods.push_back(method);
+  }
+  if (!students.empty()) {
+    start = Clock::now();
+    std::string names;
+    for (const std::string& m : student_methods) names += (names.empty() ? "" : ", ") + m;
+    log::info("stage students: {} models ({}), {} epochs", students.size(), names, student_settings.epochs);
+    const std::vector<JobResult> results = train_jobs(students, student_settings, config, train, val, true);
+    for (std::size_t i = 0; i < students.size(); ++i) {
+      report.results.push_back(to_result(student_methods[i], results[i], run_dir / student_methods[i]));
+    }
+    report.stages.push_back({students.size() == 1 ? "student " + names : "students (" + names + ")", since(start)});
   }
 
   const std::string table = results_table(report, threshold);
@@ -318,8 +480,9 @@ PipelineReport run_pipeline(const RunConfig& config, const Registry& registry) {
   }
   Json stages = Json::array();
   for (const StageTime& s : report.stages) stages.push_back({{"stage", s.stage}, {"seconds", s.seconds}});
-  write_file_atomically(run_dir / "results.json",
-                        json_text({{"threshold", threshold}, {"results", rows}, {"stages", stages}}));
+  Json results = {{"threshold", threshold}, {"results", rows}, {"stages", stages}};
+  if (report.teacher_check) results["teacher_check"] = teacher_check_json(*report.teacher_check);
+  write_file_atomically(run_dir / "results.json", json_text(results));
   return report;
 }
 
@@ -345,6 +508,10 @@ std::string results_table(const PipelineReport& report, double threshold) {
     }
     out << m.cf1 << " | " << m.of1 << " | " << m.cp << " | " << m.cr << " | " << m.op << " | " << m.orecall << " | "
         << r.best_epoch << " (" << r.best_source << ") |\n";
+  }
+  if (report.teacher_check) {
+    out << "\nteachers against the baseline (validation mAP on the teachers' classes):\n\n"
+        << teacher_check_table(*report.teacher_check);
   }
   out << "\nthresholded metrics at sigmoid >= " << threshold << "; mAP over classes with validation positives\n\n"
       << "| stage | wall time |\n|---|---:|\n";

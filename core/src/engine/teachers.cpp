@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpsd/core/engine/teachers.h"
 
+#include <map>
+#include <stdexcept>
+
 #include <ATen/ATen.h>
 
 #include "cpsd/core/data/dataset_config.h"
@@ -34,16 +37,54 @@ at::Tensor run_branch(const TeacherBranch& branch, const at::Tensor& images, int
 
 }  // namespace
 
-TeacherProvider online_teachers(std::vector<TeacherBranch> branches, bool train_mode, int64_t num_classes) {
-  return [branches = std::move(branches), train_mode, num_classes](const data::Batch& batch) {
+struct SharedTeachers::State {
+  std::map<std::string, TeacherBranch> branches;
+  bool train_mode = false;
+  int64_t num_classes = 0;
+  at::Tensor images;  // the batch the logits below belong to; held so its identity stays unique
+  std::map<std::string, at::Tensor> logits;
+
+  const at::Tensor& branch_logits(const std::string& name, const at::Tensor& batch_images) {
+    if (!images.defined() || images.unsafeGetTensorImpl() != batch_images.unsafeGetTensorImpl()) {
+      images = batch_images;
+      logits.clear();
+    }
+    auto cached = logits.find(name);
+    if (cached != logits.end()) return cached->second;
+    const TeacherBranch& b = branches.at(name);
     at::NoGradGuard no_grad;
+    for (const auto& m : b.models) m->train(train_mode);
+    return logits[name] = run_branch(b, batch_images, num_classes);
+  }
+};
+
+SharedTeachers::SharedTeachers(std::vector<TeacherBranch> branches, bool train_mode, int64_t num_classes)
+    : state_(std::make_shared<State>()) {
+  for (TeacherBranch& b : branches) {
+    const std::string name = b.name;
+    state_->branches.emplace(name, std::move(b));
+  }
+  state_->train_mode = train_mode;
+  state_->num_classes = num_classes;
+}
+
+TeacherProvider SharedTeachers::provider(const std::vector<std::string>& branch_names) const {
+  for (const std::string& name : branch_names) {
+    if (!state_->branches.count(name)) throw std::out_of_range("SharedTeachers: no branch '" + name + "'");
+  }
+  return [state = state_, branch_names](const data::Batch& batch) {
     std::vector<TeacherLogits> out;
-    for (const TeacherBranch& b : branches) {
-      for (const auto& m : b.models) m->train(train_mode);
-      out.push_back({b.name, run_branch(b, batch.images, num_classes)});
+    for (const std::string& name : branch_names) {
+      out.push_back({name, state->branch_logits(name, batch.images), state->branches.at(name).weights});
     }
     return out;
   };
+}
+
+TeacherProvider online_teachers(std::vector<TeacherBranch> branches, bool train_mode, int64_t num_classes) {
+  std::vector<std::string> names;
+  for (const TeacherBranch& b : branches) names.push_back(b.name);
+  return SharedTeachers(std::move(branches), train_mode, num_classes).provider(names);
 }
 
 std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>& branches,
@@ -83,11 +124,13 @@ std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>&
   return out;
 }
 
-TeacherProvider cached_teachers(std::vector<std::string> names, std::vector<at::Tensor> logits) {
-  return [names = std::move(names), logits = std::move(logits)](const data::Batch& batch) {
+TeacherProvider cached_teachers(std::vector<TeacherBranch> branches, std::vector<at::Tensor> logits) {
+  return [branches = std::move(branches), logits = std::move(logits)](const data::Batch& batch) {
     const at::Tensor rows = at::tensor(batch.indices, at::kLong);
     std::vector<TeacherLogits> out;
-    for (std::size_t b = 0; b < names.size(); ++b) out.push_back({names[b], logits[b].index_select(0, rows)});
+    for (std::size_t b = 0; b < branches.size(); ++b) {
+      out.push_back({branches[b].name, logits[b].index_select(0, rows), branches[b].weights});
+    }
     return out;
   };
 }

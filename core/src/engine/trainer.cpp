@@ -54,6 +54,11 @@ TrainSettings read_train_settings(const RunConfig& config, const std::string& st
     if (o.get_int("epochs") > 0) s.epochs = o.get_int("epochs");
     if (o.get_double("lr") > 0) s.lr = o.get_double("lr");
   }
+  if (stage == "teachers") {
+    const Options o = config.section(stage);
+    s.patience = o.get_int("patience");
+    if (s.patience < 0) o.fail("patience", "must be >= 0 (0 = off)");
+  }
   if (s.epochs < 1) t.fail("epochs", "must be >= 1");
   if (s.batch_size < 1) t.fail("batch_size", "must be >= 1");
   if (s.optimizer != "adam" && s.optimizer != "adamw") t.fail("optimizer", "must be \"adam\" or \"adamw\"");
@@ -76,6 +81,7 @@ struct JobState {
   std::unique_ptr<ModelEma> ema;
   at::Tensor classes;   // long [C_job]; undefined when the job predicts every class in order
   int64_t start_epoch = 0;
+  bool stopped = false;  // early stopping: no better epoch for `patience` epochs
   int64_t step = 0;
   double best_map = -1;
   int64_t best_epoch = -1;
@@ -126,9 +132,21 @@ at::Tensor restrict(const at::Tensor& t, const at::Tensor& classes) {
   return classes.defined() && t.defined() ? t.index_select(1, classes) : t;
 }
 
+// The parts of the config that build a job's model, as one comparable text.
+std::string model_signature(const RunConfig& config) {
+  Json signature = Json::parse(options_json(config.section("model")));
+  signature.erase("num_classes");  // set by the data in a run
+  for (Kind kind : {Kind::backbone, Kind::head}) {
+    const std::string name = config.selected(kind);
+    signature[std::string(kind_name(kind)) + "_options"] = Json::parse(options_json(config.plugin_options(kind, name)));
+  }
+  return signature.dump();
+}
+
 CheckpointMeta meta_of(const JobState& s, int64_t epoch, const RunConfig& config,
                        const data::Dataset& train) {
   CheckpointMeta m;
+  m.model_signature = model_signature(config);
   m.job = s.job->name;
   m.epoch = epoch;
   m.step = s.step;
@@ -161,13 +179,23 @@ at::Tensor cpu_generator_state() {
   return generator.get_state();
 }
 
-void restore(JobState& s, bool resume, const TrainSettings& settings) {
+// Early stopping: the best epoch is `patience` epochs behind the last one done.
+bool stops_early(const JobState& s, int64_t epochs_done, const TrainSettings& settings) {
+  return settings.patience > 0 && epochs_done < settings.epochs && epochs_done - s.best_epoch >= settings.patience;
+}
+
+void restore(JobState& s, bool resume, const TrainSettings& settings, const RunConfig& config) {
   const fs::path last = s.job->dir / "last.ckpt";
   if (!resume || !fs::exists(last)) return;
   const CheckpointMeta meta = read_checkpoint_meta(last);
   if (meta.class_indices != s.job->classes) {
     throw ConfigError(last.string() + " was trained for other classes than " + s.job->name +
                       " has now (the partition changed?); use a new run.name or remove " + s.job->dir.string());
+  }
+  if (!meta.model_signature.empty() && meta.model_signature != model_signature(config)) {
+    throw ConfigError(last.string() + " was trained with another model than the config builds now ([model] or "
+                      "the backbone's or head's options changed); use a new run.name, or start over with --fresh "
+                      "or by removing " + s.job->dir.string());
   }
   const at::Tensor rng = load_training_state(last, *s.job->model,
                                              s.ema ? &s.ema->shadow() : nullptr, s.optimizer.get());
@@ -181,6 +209,7 @@ void restore(JobState& s, bool resume, const TrainSettings& settings) {
   s.best_map = meta.best_map;
   s.best_epoch = meta.best_epoch;
   s.best_source = meta.best_source;
+  s.stopped = stops_early(s, meta.epoch, settings);
   if (fs::exists(s.job->dir / "metrics.json")) {
     for (const Json& row : read_json_file(s.job->dir / "metrics.json")) {
       if (row["epoch"].get<int64_t>() <= meta.epoch) s.history.push_back(row);
@@ -235,7 +264,10 @@ double train_step(JobState& s, const data::Batch& batch, const Compute& compute,
   at::Tensor total;
   if (job.distill_loss) {
     input.teachers = job.teachers(batch);
-    for (TeacherLogits& t : input.teachers) t.logits = compute.other(t.logits);
+    for (TeacherLogits& t : input.teachers) {
+      t.logits = compute.other(t.logits);
+      t.weights = compute.other(t.weights);
+    }
     total = job.cls_weight * job.loss->forward(input).total + job.distill_loss->forward(input).total;
   } else {
     total = job.loss->forward(input).total;
@@ -385,7 +417,7 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
     bool identity = static_cast<int64_t>(jobs[j].classes.size()) == train->num_classes();
     for (std::size_t c = 0; identity && c < jobs[j].classes.size(); ++c) identity = jobs[j].classes[c] == int64_t(c);
     if (!identity) s.classes = at::tensor(jobs[j].classes, at::kLong);
-    restore(s, resume, settings);
+    restore(s, resume, settings, config);
     // The schedule position follows the epochs done, so a resumed run may use another number
     // of processes (and so of steps per epoch).
     s.step = s.start_epoch * steps_per_epoch;
@@ -400,17 +432,20 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
 
   const auto start = std::chrono::steady_clock::now();
   int64_t first_epoch = settings.epochs;
-  for (const JobState& s : states) first_epoch = std::min(first_epoch, s.start_epoch);
+  for (const JobState& s : states) {
+    if (!s.stopped) first_epoch = std::min(first_epoch, s.start_epoch);
+  }
   for (int64_t epoch = first_epoch; epoch < settings.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     std::vector<JobState*> active;
     for (JobState& s : states) {
-      if (s.start_epoch <= epoch) {
+      if (s.start_epoch <= epoch && !s.stopped) {
         active.push_back(&s);
         s.loss_sum = 0;
         s.loss_count = 0;
       }
     }
+    if (active.empty()) break;  // every job stopped early
     train_loader->start_epoch(epoch);
     std::optional<Progress> progress;
     if (show) {
@@ -468,6 +503,11 @@ std::vector<JobResult> train_jobs(std::vector<Job>& jobs, const TrainSettings& s
                 s->loss_sum / std::max<int64_t>(s->loss_count, 1), regular.map,
                 s->ema ? fmt::format(", EMA mAP {:.2f}", ema_metrics.map) : std::string(),
                 improved ? " (best)" : "");
+      s->stopped = stops_early(*s, epoch + 1, settings);
+      if (s->stopped) {
+        log::info("{} stops early: no better mAP for {} epochs (best {:.2f} at epoch {})", job.name,
+                  settings.patience, s->best_map, s->best_epoch);
+      }
       const CheckpointMeta meta = meta_of(*s, epoch + 1, config, *train);
       torch::nn::Module* ema_module = s->ema ? &s->ema->shadow() : nullptr;
       const at::Tensor rng = cpu_generator_state();

@@ -68,6 +68,34 @@ void results_section(std::ostream& html, const Json& results) {
   html << "</table>\n";
 }
 
+// Whether the teachers know more than the baseline (results.json's teacher_check).
+void teacher_check_section(std::ostream& html, const Json& check) {
+  html << "<h2>Teachers against the baseline</h2>\n<p>Validation mAP of each branch's teachers merged into the "
+          "full label order (what a student learns from) and of each teacher on its classes, beside the "
+          "baseline's on the same classes.</p>\n";
+  for (const Json& b : check["branches"]) {
+    if (b["merged_map"].get<double>() > b["baseline_map"].get<double>()) continue;
+    html << "<p class=\"warn\">Branch " << escape(b["branch"].get<std::string>())
+         << ": its merged teachers do not beat the baseline; a student cannot learn from them what the baseline "
+            "does not already know.</p>\n";
+  }
+  html << "<table><tr><th>teachers</th><th>classes</th><th>mAP</th><th>baseline on them</th><th>gain</th></tr>\n";
+  auto row = [&](const std::string& name, std::size_t classes, double mine, double base) {
+    html << "<tr><td>" << escape(name) << "</td><td>" << classes << "</td><td>" << fixed(mine) << "</td><td>"
+         << fixed(base) << "</td><td>" << (mine > base ? "+" : "") << fixed(mine - base) << "</td></tr>\n";
+  };
+  for (const Json& b : check["branches"]) {
+    std::size_t classes = 0;
+    for (const Json& t : check["teachers"]) classes += t["branch"] == b["branch"] ? t["classes"].size() : 0;
+    row(b["branch"].get<std::string>() + " merged", classes, b["merged_map"].get<double>(),
+        b["baseline_map"].get<double>());
+  }
+  for (const Json& t : check["teachers"]) {
+    row(t["teacher"].get<std::string>(), t["classes"].size(), t["map"].get<double>(), t["baseline_map"].get<double>());
+  }
+  html << "</table>\n";
+}
+
 void per_class_section(std::ostream& html, const Json& results, const std::vector<std::string>& classes) {
   const Json* base = nullptr;
   const Json* best = nullptr;
@@ -113,9 +141,10 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
        << "</title>\n<style>body{font-family:sans-serif;margin:24px;max-width:1400px}table{border-collapse:collapse;"
           "margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}"
           "img{max-width:100%;border:1px solid #ddd;margin:4px 0}.bar{background:#4878d0;height:10px}"
-          "pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}</style></head><body>\n"
+          "pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.warn{color:#a33;font-weight:bold}</style></head><body>\n"
        << "<h1>cpsd run: " << escape(run_dir.filename().string()) << "</h1>\n";
   if (!results.is_null()) results_section(html, results);
+  if (!results.is_null() && results.contains("teacher_check")) teacher_check_section(html, results["teacher_check"]);
 
   html << "<h2>Learning curves</h2>\n";
   for (const fs::path& png : plot_run(run_dir)) {

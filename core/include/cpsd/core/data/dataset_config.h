@@ -12,12 +12,19 @@
 
 namespace cpsd::data {
 
-enum class Split { train, val };
+/// train: data.train without its held-out share; holdout: that share (data.holdout of the
+/// training images, drawn with runtime.seed; for weighing teachers against the baseline on
+/// images no model trained on); val: data.val, the split every result is reported on.
+enum class Split { train, val, holdout };
 CPSD_CORE_API const char* split_name(Split split);
 
 /// Reads the dataset of `split` with the reader data.format names. Paths are relative to
-/// data.root, itself relative to the config file. ConfigError when the split is not set.
+/// data.root, itself relative to the config file. ConfigError when the split is not set
+/// (holdout: when data.holdout is 0).
 CPSD_CORE_API Dataset load_dataset(const RunConfig& config, Split split);
+
+/// Which of n samples are held out: round(fraction * n) of them, drawn with `seed`.
+CPSD_CORE_API std::vector<bool> holdout_samples(int64_t n, double fraction, uint64_t seed);
 
 /// Image pipeline options; augmentation only when `train`.
 CPSD_CORE_API PipelineOptions pipeline_options(const RunConfig& config, bool train);

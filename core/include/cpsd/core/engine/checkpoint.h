@@ -25,6 +25,9 @@ struct CheckpointMeta {
   std::string config_toml;                ///< the resolved run config
   std::vector<std::string> class_names;   ///< the model's outputs, in order
   std::vector<int64_t> class_indices;     ///< their indices in the dataset's label set
+  /// What built the model (backbone, head, their options, the pretrained weights); a run
+  /// resumes only into the same. Empty in checkpoints written before it was recorded.
+  std::string model_signature;
 };
 
 /// Writes atomically (temp file, fsync, rename): the model, its EMA (may be null), the

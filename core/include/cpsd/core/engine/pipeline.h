@@ -3,11 +3,13 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cpsd/core/data/dataset.h"
 #include "cpsd/core/engine/metrics.h"
+#include "cpsd/core/engine/teacher_check.h"
 #include "cpsd/core/engine/trainer.h"
 #include "cpsd/core/export.h"
 #include "cpsd/core/registry.h"
@@ -47,6 +49,13 @@ CPSD_CORE_API Job make_job(const RunConfig& config, const Registry& registry, co
                            const std::string& name, const std::vector<int64_t>& classes,
                            const std::filesystem::path& dir, double ema);
 
+/// For teachers.init = "baseline": starts every job of `teachers` from the trained baseline
+/// (<baseline_dir>/best.ckpt, the better of its model and EMA weights), with the classifier
+/// rows of the job's classes (see copy_class_subset). ConfigError when there is no trained
+/// baseline there.
+CPSD_CORE_API void start_from_baseline(std::vector<Job>& teachers, const RunConfig& config, const Registry& registry,
+                                       const data::Dataset& train, const std::filesystem::path& baseline_dir);
+
 /// One row of the results table.
 struct MethodResult {
   std::string method;
@@ -64,6 +73,7 @@ struct StageTime {
 struct PipelineReport {
   std::vector<MethodResult> results;
   std::vector<StageTime> stages;
+  std::optional<TeacherCheck> teacher_check;  ///< when both the baseline and teachers were trained
 };
 
 /// Runs `config`'s methods into run.output/run.name: label statistics and partitions

@@ -20,6 +20,7 @@ struct TeacherBranch {
   std::string name;
   std::vector<std::vector<int64_t>> groups;
   std::vector<std::shared_ptr<MultiLabelModel>> models;
+  at::Tensor weights;  ///< undefined, or float [num_classes]: per-class weight of its distillation term
 };
 
 /// The paper's rho: scatters each teacher's [N, |group|] outputs to its classes' columns
@@ -34,6 +35,21 @@ CPSD_CORE_API at::Tensor merge_teacher_logits(const std::vector<at::Tensor>& out
 CPSD_CORE_API TeacherProvider online_teachers(std::vector<TeacherBranch> branches, bool train_mode,
                                               int64_t num_classes);
 
+/// Online teachers for several students trained in lockstep on one batch stream: a branch's
+/// teachers run once per batch, however many students learn from it (their outputs depend on
+/// the batch and weights only, in either mode). Providers stay valid as long as they live.
+class CPSD_CORE_API SharedTeachers {
+ public:
+  SharedTeachers(std::vector<TeacherBranch> branches, bool train_mode, int64_t num_classes);
+  /// The merged logits of the named branches, in that order. std::out_of_range for a name
+  /// that is not one of the branches.
+  TeacherProvider provider(const std::vector<std::string>& branch_names) const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
 /// Each branch's merged logits on every training image, without augmentation: [N, C] per
 /// branch, row = sample index. Computed once with the config's evaluation pipeline.
 CPSD_CORE_API std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>& branches,
@@ -41,7 +57,8 @@ CPSD_CORE_API std::vector<at::Tensor> compute_teacher_logits(const std::vector<T
                                                              std::shared_ptr<const data::Dataset> train,
                                                              int64_t num_classes);
 
-/// Serves precomputed logits by the batch's sample indices (no teacher runs).
-CPSD_CORE_API TeacherProvider cached_teachers(std::vector<std::string> names, std::vector<at::Tensor> logits);
+/// Serves precomputed logits by the batch's sample indices (no teacher runs), with each
+/// branch's weights.
+CPSD_CORE_API TeacherProvider cached_teachers(std::vector<TeacherBranch> branches, std::vector<at::Tensor> logits);
 
 }  // namespace cpsd::engine

@@ -32,6 +32,9 @@ struct TrainSettings {
   double grad_clip = 0;
   double threshold = 0.5;
   double log_seconds = 10;
+  /// > 0: a job stops once its best validation mAP is this many epochs old (early stopping;
+  /// `epochs` is the cap the schedule is laid over). 0 trains every job for `epochs`.
+  int64_t patience = 0;
   /// With several processes (see distributed()): true shards the batches over them and
   /// averages gradients (every job is trained by all ranks); false trains this rank's jobs
   /// alone on the whole data (the teachers, spread over the ranks).
