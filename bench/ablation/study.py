@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""The distillation study on fashion-scenes behind docs/ablation.md.
+"""The distillation study on the built-in datasets behind docs/ablation.md.
 
-Each cell is one `cpsd run` of configs/demo/fashion_scenes.toml with some overrides, for
-every seed. Cells that change only the student reuse the baseline, partitions and teachers
+Each cell is one `cpsd run` of the dataset's demo config (configs/demo/fashion_scenes.toml or
+fashion_wardrobe.toml) with some overrides, for every seed. Cells that change only the student reuse the baseline, partitions and teachers
 of the cell they name in `share` (symbolic links), so a variant costs one student. Cells
 whose results.json exists are not run again: the study can be stopped and resumed.
 
-usage: study.py [--build DIR] [--seeds 0 1 2] [--groups main loss ...] [--table-only]
+usage: study.py [--build DIR] [--dataset scenes|wardrobe] [--seeds 0 1 2] [--groups main teachers ...]
+                [--table-only]
 Prints one Markdown table per group: mean ± sample std over the seeds done (n), and
 for the method columns the paired difference to the same seed's baseline.
 """
@@ -19,53 +20,57 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONFIG = "configs/demo/fashion_scenes.toml"
-OUTPUT = "runs/study"
+# The demo config of each built-in dataset, and how to make the dataset.
+DATASETS = {
+    "scenes": ("configs/demo/fashion_scenes.toml", "data/fashion-scenes", []),
+    "wardrobe": ("configs/demo/fashion_wardrobe.toml", "data/fashion-wardrobe", ["--design", "wardrobe"]),
+}
 ALL = ["baseline", "sd", "cgpd", "dgpd", "cpsd", "random"]
-SCRATCH = ["model.pretrained=\"\""]
 
 STAGES = ("baseline", "teachers", "partitions")
+HOLDOUT = ["data.holdout=0.1"]
 
 
 def loss(metric, reduction, weight, cls=0.5, temperature=None):
     sets = ["loss.distill.metric=\"%s\"" % metric, "loss.distill.reduction=\"%s\"" % reduction,
             "loss.distill.weight=%s" % weight, "distill.cls_weight=%s" % cls]
-    return EVAL + sets + (["loss.distill.temperature=%s" % temperature] if temperature is not None else [])
+    return sets + (["loss.distill.temperature=%s" % temperature] if temperature is not None else [])
 
-
-# The main table and the loss rows were run with teachers in eval mode, before train mode
-# became the demo's default (the logits group compares the two).
-EVAL = ["distill.teacher_mode=\"eval\""]
 
 # (group, cell, overrides, methods, share): `share` names the cell whose stages a cell reuses,
-# as (cell, stages); None trains everything.
+# as (cell, stages); None trains everything. Every cell runs on the --dataset given.
 CELLS = [
-    # The paper's Table 3 with the demo's config (pretrained backbone), eval-mode teachers.
-    ("main", "pretrained", EVAL, ALL, None),
-    # Distillation loss of the cpsd student, on the teachers of main/pretrained.
-    ("loss", "mse sum 0.5 (reference)", loss("mse", "sum", 0.5), ["cpsd"], ("pretrained", STAGES)),
-    ("loss", "mse sum 0.1", loss("mse", "sum", 0.1), ["cpsd"], ("pretrained", STAGES)),
-    ("loss", "mse mean 0.5", loss("mse", "mean", 0.5), ["cpsd"], ("pretrained", STAGES)),
-    ("loss", "bce T=1 sum 0.5", loss("bce", "sum", 0.5, temperature=1.0), ["cpsd"], ("pretrained", STAGES)),
-    ("loss", "bce T=1 sum 1.0", loss("bce", "sum", 1.0, temperature=1.0), ["cpsd"], ("pretrained", STAGES)),
-    ("loss", "kl T=4 sum 0.5", loss("kl", "sum", 0.5, temperature=4.0), ["cpsd"], ("pretrained", STAGES)),
-    # Where the teacher logits come from (the default: online, teachers in eval mode).
-    ("logits", "online, train mode", ["distill.teacher_mode=\"train\""], ["cpsd"], ("pretrained", STAGES)),
-    ("logits", "cached", EVAL + ["distill.mode=\"cached\""], ["cpsd"], ("pretrained", STAGES)),
-    # The authors' settings (configs/demo/fashion_scenes_reference.toml): teachers in train
-    # mode on the student's batch, 0.5 ASL + 0.25/0.25 summed MSE, student lr / 10, 12 epochs.
-    ("reference", "authors' settings", ["@reference"], ["cpsd"], ("pretrained", STAGES)),
-    # From scratch: no pretrained backbone.
-    ("scratch", "from scratch", ["model.pretrained=\"\""], ["baseline", "sd", "cpsd"], None),
-    # Number of sub-tasks (new partitions and teachers; the baseline of main/pretrained).
-    ("k", "k = 2", ["partition.k=2"], ["cpsd"], ("pretrained", ("baseline",))),
-    ("k", "k = 8", ["partition.k=8"], ["cpsd"], ("pretrained", ("baseline",))),
-    # Teacher and student epochs (the paper: 20 and 80).
-    ("epochs", "teachers 3, student 12", ["distill.epochs=12"], ["cpsd"], ("pretrained", STAGES)),
-    ("epochs", "teachers 6, student 6", ["teachers.epochs=6"], ["cpsd"], ("pretrained", ("baseline",))),
+    # The paper's Table 3 with the demo's defaults (teachers on the baseline's schedule).
+    ("main", "defaults", [], ALL, None),
+    # How long and from where the teachers train (the CPSD student only).
+    ("teachers", "teachers 3 epochs", ["teachers.epochs=3"], ["cpsd"], ("defaults", ("baseline",))),
+    ("teachers", "early stop (patience 2, cap 12)", ["teachers.epochs=12", "teachers.patience=2"], ["cpsd"],
+     ("defaults", ("baseline",))),
+    ("teachers", "from the baseline, 2 epochs", ["teachers.init=\"baseline\"", "teachers.epochs=2"], ["cpsd"],
+     ("defaults", ("baseline",))),
+    # Distillation weighted by a held-out comparison of teachers and baseline: every model of
+    # these cells trains on 90% of the training images (their own baseline).
+    ("weighting", "held out 10%, unweighted", HOLDOUT, ["cpsd"], None),
+    ("weighting", "held out 10%, per class", HOLDOUT + ["distill.weighting=\"class\""], ["cpsd"],
+     ("held out 10%, unweighted", STAGES)),
+    ("weighting", "held out 10%, per teacher", HOLDOUT + ["distill.weighting=\"teacher\""], ["cpsd"],
+     ("held out 10%, unweighted", STAGES)),
+    # Distillation loss of the cpsd student, on the teachers of main/defaults.
+    ("loss", "mse sum 0.5 (reference)", loss("mse", "sum", 0.5), ["cpsd"], ("defaults", STAGES)),
+    ("loss", "kl T=4 sum 0.5", loss("kl", "sum", 0.5, temperature=4.0), ["cpsd"], ("defaults", STAGES)),
+    # Where the teacher logits come from (the default: online, teachers in train mode).
+    ("logits", "online, eval mode", ["distill.teacher_mode=\"eval\""], ["cpsd"], ("defaults", STAGES)),
+    ("logits", "cached", ["distill.mode=\"cached\""], ["cpsd"], ("defaults", STAGES)),
+    # The authors' settings (configs/demo/fashion_scenes_reference.toml).
+    ("reference", "authors' settings", ["@reference"], ["cpsd"], ("defaults", STAGES)),
+    # Number of sub-tasks (new partitions and teachers; the baseline of main/defaults).
+    ("k", "k = 2", ["partition.k=2"], ["cpsd"], ("defaults", ("baseline",))),
+    ("k", "k = 8", ["partition.k=8"], ["cpsd"], ("defaults", ("baseline",))),
 ]
 
 REFERENCE = "configs/demo/fashion_scenes_reference.toml"
+CONFIG = DATASETS["scenes"][0]
+OUTPUT = "runs/study/scenes"
 
 
 def cell_dir(seed, cell):
@@ -154,19 +159,13 @@ def tables(seeds, groups):
 
 
 def merged_teachers(seed, cell):
-    """mAP of each branch's teachers merged into the full label order: the class-weighted mean
-    of their best mAPs (AP is per class, so this is exactly the merged logits' mAP)."""
-    path = os.path.join(cell_dir(seed, cell), "teachers", "manifest.json")
+    """Each branch's merged teachers (mAP, the baseline's, teachers ahead) from results.json."""
+    path = os.path.join(cell_dir(seed, cell), "results.json")
     if not os.path.exists(path):
         return {}
     with open(path) as f:
-        manifest = json.load(f)
-    sums = {}
-    for t in manifest:
-        n = len(t["class_indices"])
-        total, count = sums.get(t["branch"], (0.0, 0))
-        sums[t["branch"]] = (total + t["best_map"] * n, count + n)
-    return {b: total / count for b, (total, count) in sums.items()}
+        check = json.load(f).get("teacher_check", {})
+    return {b["branch"]: b for b in check.get("branches", [])}
 
 
 def per_seed_table(seeds, cell):
@@ -184,42 +183,44 @@ def per_seed_table(seeds, cell):
 
 def teacher_table(seeds, cell):
     branches = ["full", "cgp", "dgp", "random"]
-    print("\n#### teachers of %s (merged into the full label order)\n" % cell)
+    print("\n#### teachers of %s against the baseline (merged into the full label order; teachers ahead)\n" % cell)
     print("| seed | baseline | " + " | ".join(branches) + " |")
     print("|---:|---:|" + "---:|" * len(branches))
     for seed in seeds:
         r, t = results(seed, cell), merged_teachers(seed, cell)
-        if r is None:
+        if r is None or not t:
             continue
-        print("| %d | %.2f | " % (seed, r["baseline"]) + " | ".join("%.2f" % t[b] if b in t else "–" for b in branches) + " |")
+        cells = ["%.2f (%+.2f; %d/%d)" % (t[b]["merged_map"], t[b]["merged_map"] - t[b]["baseline_map"],
+                                          t[b]["teachers"] - t[b]["teachers_behind"], t[b]["teachers"])
+                 if b in t else "–" for b in branches]
+        print("| %d | %.2f | " % (seed, r["baseline"]) + " | ".join(cells) + " |")
 
 
 def main():
+    global CONFIG, OUTPUT
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="scenes")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--groups", nargs="+", default=["main", "loss", "logits", "reference", "scratch", "k", "epochs"])
+    parser.add_argument("--groups", nargs="+", default=["main", "teachers", "weighting"])
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args()
+    CONFIG, data_dir, design = DATASETS[args.dataset]
+    OUTPUT = os.path.join("runs", "study", args.dataset)
     if not args.table_only:
         cpsd = os.path.join(os.path.abspath(args.build), "bin", "cpsd")
-        for make, marker in (("make-fashion-scenes", "data/fashion-scenes/design.json"),
-                             ("make-fashion-items", "data/fashion-items/items.json")):
-            if not os.path.exists(os.path.join(ROOT, marker)):
-                subprocess.check_call([cpsd, "data", make, "--out", os.path.dirname(marker)], cwd=ROOT)
-        # The pretrained backbone of the demo (a cache: returns at once when up to date).
-        subprocess.check_call([cpsd, "pretrain", "--config", "configs/demo/pretrain_fashion_items.toml"], cwd=ROOT)
+        if not os.path.exists(os.path.join(ROOT, data_dir, "design.json")):
+            subprocess.check_call([cpsd, "data", "make-fashion-scenes", "--out", data_dir] + design, cwd=ROOT)
         for group in args.groups:  # every seed of a group before the next group
             for seed in args.seeds:
                 for cell in CELLS:
                     if cell[0] == group:
                         run_cell(os.path.abspath(args.build), seed, *cell)
+    print("\n### %s (%s)" % (args.dataset, CONFIG))
     tables(args.seeds, args.groups)
     if "main" in args.groups:
-        per_seed_table(args.seeds, "pretrained")
-        teacher_table(args.seeds, "pretrained")
-    if "scratch" in args.groups:
-        teacher_table(args.seeds, "from scratch")
+        per_seed_table(args.seeds, "defaults")
+        teacher_table(args.seeds, "defaults")
 
 
 if __name__ == "__main__":
