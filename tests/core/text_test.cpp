@@ -11,6 +11,9 @@ TEST(Text, EditDistance) {
   EXPECT_EQ(edit_distance("resnet101", "resnet1011"), 1u);
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
   EXPECT_EQ(edit_distance("abc", ""), 3u);
+  EXPECT_EQ(edit_distance("cpds", "cpsd"), 1u);  // a swap of neighbours is one slip
+  EXPECT_EQ(edit_distance("cpds", "cgpd"), 2u);
+  EXPECT_EQ(edit_distance("ca", "abc"), 3u);     // no edits of a swapped pair (OSA, not Damerau)
 }
 
 TEST(Text, ClosestMatchOnlySuggestsNearNames) {

@@ -10,7 +10,8 @@
 
 namespace cpsd {
 
-/// Levenshtein distance between a and b.
+/// Edit distance between a and b: insertions, deletions, substitutions and swaps of two
+/// neighbouring characters each count 1 (optimal string alignment).
 CPSD_CORE_API std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// The candidate closest to `name` if it is close enough to be a likely typo, else "".
