@@ -6,6 +6,7 @@
 
 #include "cpsd/core/log.h"
 #include "cpsd/core/runtime.h"
+#include "cpsd/core/text.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd {
@@ -45,6 +46,7 @@ std::pair<LoadReport, LoadReport> load_pretrained(MultiLabelModel& model, const 
     rules.emplace_back(r.substr(0, arrow), r.substr(arrow + 2));
   }
   StateDict backbone, head;
+  const auto classifier_prefixes = model.head().foreign_classifier_prefixes();
   for (auto [name, tensor] : weights) {
     for (const auto& [from, to] : rules) {
       if (starts_with(name, from)) {
@@ -52,19 +54,20 @@ std::pair<LoadReport, LoadReport> load_pretrained(MultiLabelModel& model, const 
         break;
       }
     }
+    bool classifier = false;  // a foreign classifier the head says is its own
+    for (const auto& [from, to] : classifier_prefixes) {
+      if (!classifier && starts_with(name, from)) {
+        head.emplace_back(to + name.substr(from.size()), tensor);
+        classifier = true;
+      }
+    }
+    if (classifier) continue;
     if (starts_with(name, "backbone.")) {
       backbone.emplace_back(name.substr(9), tensor);
-    } else if (starts_with(name, "head.") && !starts_with(name, "head.fc.")) {
+    } else if (starts_with(name, "head.")) {
       head.emplace_back(name.substr(5), tensor);
     } else {
-      bool classifier = false;
-      for (const char* p : {"head.fc.", "fc.", "classifier.", "classify."}) {
-        if (!classifier && starts_with(name, p)) {
-          head.emplace_back("fc." + name.substr(std::string(p).size()), tensor);
-          classifier = true;
-        }
-      }
-      if (!classifier) backbone.emplace_back(name, tensor);
+      backbone.emplace_back(name, tensor);
     }
   }
   model.backbone().adapt_pretrained(backbone);
@@ -89,11 +92,11 @@ std::shared_ptr<MultiLabelModel> build_model(const RunConfig& config, const Regi
   const std::string backbone_name = config.selected(Kind::backbone);
   const std::string head_name = config.selected(Kind::head);
   if (backbone_name.empty()) {
-    throw ConfigError(config.source_name() +
-                      ": model.backbone is not set; name one, e.g. [model] backbone = \"resnet50\"");
+    throw ConfigError(config.source_name() + ": model.backbone is not set; name one of " +
+                      join(registry.names(Kind::backbone)));
   }
   if (head_name.empty()) {
-    throw ConfigError(config.source_name() + ": model.head is not set, e.g. head = \"linear\"");
+    throw ConfigError(config.source_name() + ": model.head is not set; name one of " + join(registry.names(Kind::head)));
   }
   if (class_names.empty()) {
     throw ConfigError(config.source_name() + ": the model needs at least one class");

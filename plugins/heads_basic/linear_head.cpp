@@ -28,4 +28,13 @@ torch::Tensor LinearHead::forward(const std::vector<torch::Tensor>& features) {
   return fc_->forward(dropout_->forward(x.mean({2, 3})));
 }
 
+std::vector<std::pair<std::string, std::string>> LinearHead::foreign_classifier_prefixes() const {
+  return {{"head.fc.", "fc."}, {"fc.", "fc."}, {"classifier.", "fc."}, {"classify.", "fc."}};
+}
+
+torch::Tensor LinearHead::class_activation_weights() const {
+  // Dropout before fc does not change the map in eval mode, where CAM is computed.
+  return fc_->weight.detach();
+}
+
 }  // namespace cpsd::heads

@@ -16,6 +16,11 @@ class LinearHead final : public Head {
   explicit LinearHead(const HeadArgs& args);
   torch::Tensor forward(const std::vector<torch::Tensor>& features) override;
   int64_t num_classes() const override { return num_classes_; }
+  /// A torchvision or timm classifier ("fc.", "head.fc."), and the "classifier." and
+  /// "classify." of other codebases, are this head's "fc.".
+  std::vector<std::pair<std::string, std::string>> foreign_classifier_prefixes() const override;
+  /// fc.weight: the logits are a linear map of the pooled deepest features.
+  torch::Tensor class_activation_weights() const override;
 
   static constexpr const char* kDefaults = R"(# head/linear
 dropout = 0.0      # dropout rate before the classifier (0 = none)

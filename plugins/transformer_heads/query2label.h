@@ -54,6 +54,10 @@ class Query2Label final : public Head {
   explicit Query2Label(const HeadArgs& args);
   torch::Tensor forward(const std::vector<torch::Tensor>& features) override;
   int64_t num_classes() const override { return num_classes_; }
+  /// Q2L's own checkpoints keep the group-wise classifier as "fc.W" / "fc.b".
+  std::vector<std::pair<std::string, std::string>> foreign_classifier_prefixes() const override {
+    return {{"fc.", "fc."}};
+  }
 
   static constexpr const char* kDefaults = R"(# head/query2label (Q2L-R101-448: d 2048, 4 heads, 1 encoder and 2 decoder layers, FFN 8192)
 hidden_dim = 2048      # width d of the transformer

@@ -28,7 +28,7 @@ cv::Mat to_mat(const at::Tensor& map) {  // [H, W] in [0, 1] -> CV_8UC1
 
 }  // namespace
 
-ActivationMap activation_map(MultiLabelModel& model, const at::Tensor& input, int64_t class_index, bool linear_head) {
+ActivationMap activation_map(MultiLabelModel& model, const at::Tensor& input, int64_t class_index) {
   TORCH_CHECK(input.dim() == 4 && input.size(0) == 1, "activation_map: expected one image [1, 3, H, W]");
   TORCH_CHECK(class_index >= 0 && class_index < model.num_classes(), "activation_map: class ", class_index,
               " outside the model's ", model.num_classes());
@@ -43,11 +43,12 @@ ActivationMap activation_map(MultiLabelModel& model, const at::Tensor& input, in
   const at::Tensor logits = model.head().forward(features);
   ActivationMap out;
   out.score = at::sigmoid(logits[0][class_index]).item<double>();
-  at::Tensor weights;  // [C]
-  if (linear_head) {
-    const auto params = model.head().named_parameters();
-    TORCH_CHECK(params.contains("fc.weight"), "activation_map: the linear head has no fc.weight");
-    weights = params["fc.weight"][class_index].detach();
+  at::Tensor weights = model.head().class_activation_weights();  // [classes, C], or none: Grad-CAM
+  if (weights.defined()) {
+    TORCH_CHECK(weights.dim() == 2 && weights.size(0) == model.num_classes() && weights.size(1) == deepest.size(1),
+                "activation_map: the head's class activation weights are ", weights.sizes(), ", not [",
+                model.num_classes(), ", ", deepest.size(1), "]");
+    weights = weights[class_index].detach();
   } else {
     logits[0][class_index].backward();
     weights = deepest.grad()[0].mean({1, 2});

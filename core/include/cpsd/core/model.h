@@ -35,10 +35,11 @@ class CPSD_CORE_API MultiLabelModel : public torch::nn::Module {
 };
 
 /// Loads pretrained weights into `model` and returns the backbone's and the head's reports.
-/// Names are first renamed by `renames` ("from=>to" prefixes). Names under "backbone." /
-/// "head." go there; otherwise a classifier ("fc.", "head.fc.", "classifier.", "classify.")
-/// goes to the head's "fc." and the rest to the backbone (the layout of torchvision and timm
-/// classifiers), after the backbone's adapt_pretrained(). Shape mismatches in the head are
+/// Names are first renamed by `renames` ("from=>to" prefixes). Names the head claims
+/// (Head::foreign_classifier_prefixes: a torchvision classifier's "fc." for a linear head)
+/// go to the head, then names under "backbone." / "head." go there and the rest to the
+/// backbone (the layout of torchvision and timm classifiers), after the backbone's
+/// adapt_pretrained(). Shape mismatches in the head are
 /// expected (another class count) and leave it as initialised. ConfigError if no backbone
 /// weight matched.
 CPSD_CORE_API std::pair<LoadReport, LoadReport> load_pretrained(MultiLabelModel& model, const StateDict& weights,

@@ -2,6 +2,10 @@
 // Head: maps backbone features to per-class logits (a LibTorch module).
 #pragma once
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +39,18 @@ class CPSD_SDK_API Head : public torch::nn::Module {
 
   /// Number of logits per image, equal to HeadArgs::num_classes.
   virtual int64_t num_classes() const = 0;
+
+  /// How a classifier saved by other code maps onto this head when `[model] pretrained`
+  /// loads a whole checkpoint: pairs of (name prefix in the file, prefix in this head), e.g. a
+  /// torchvision classifier's "fc." onto this head's "fc.". Names under "head." are always
+  /// the head's own. Default: none (every other name is offered to the backbone).
+  virtual std::vector<std::pair<std::string, std::string>> foreign_classifier_prefixes() const;
+
+  /// For class activation maps: float [num_classes, C] weights mapping the C channels of the
+  /// deepest feature map, averaged over its positions, linearly onto the logits (a CAM
+  /// exists), on the head's device and owned by it; or an undefined tensor when the head is no
+  /// such map (`cpsd cam` then uses Grad-CAM). Default: undefined.
+  virtual torch::Tensor class_activation_weights() const;
 };
 
 }  // namespace cpsd

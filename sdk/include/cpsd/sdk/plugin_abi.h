@@ -15,7 +15,8 @@
  * (LossInput, TeacherLogits, ...) changes. The entry symbol carries the major number in its
  * name, so a host never calls an entry of another major.
  *
- * History: 2 added TeacherLogits::weights (per-class distillation weights).
+ * History: 2 added TeacherLogits::weights (per-class distillation weights) and the Head
+ * virtuals foreign_classifier_prefixes() and class_activation_weights().
  *
  * CPSD_PLUGIN_API_MINOR grows when fields are appended at the end of a struct below.
  * Every struct starts with its own size: a reader treats fields past that size as absent,

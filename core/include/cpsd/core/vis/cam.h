@@ -19,12 +19,12 @@ struct ActivationMap {
 };
 
 /// The activation map of output `class_index` for one image `input` [1, 3, H, W] (on the
-/// model's device): with `linear_head`, the classic CAM: ReLU of the deepest feature map
-/// weighted by the class's row of the head's fc layer; otherwise Grad-CAM on that map
-/// (weights = the logit's gradient averaged over positions). Normalised to [0, 1],
-/// upsampled bilinearly to H x W. The model is put in eval mode.
-CPSD_CORE_API ActivationMap activation_map(MultiLabelModel& model, const at::Tensor& input, int64_t class_index,
-                                           bool linear_head);
+/// model's device): the classic CAM when the head has class activation weights
+/// (Head::class_activation_weights: ReLU of the deepest feature map weighted by the class's
+/// row), Grad-CAM on that map otherwise (weights = the logit's gradient averaged over
+/// positions). Normalised to [0, 1], upsampled bilinearly to H x W. The model is put in eval
+/// mode.
+CPSD_CORE_API ActivationMap activation_map(MultiLabelModel& model, const at::Tensor& input, int64_t class_index);
 
 /// One panel per (image, model): the image at `height` pixels high with its own aspect, the
 /// map in the jet colour map blended over it, and a caption under it. Panels narrower than
