@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 printf "%-34s %10s %10s %8s\n" "model (batch, size)" "cpsd img/s" "torch img/s" ratio
 run() {  # name backbone overrides batch size steps torch_arch
   local name=$1 backbone=$2 extra=$3 batch=$4 size=$5 steps=$6 arch=$7
-  printf '[model]\nbackbone = "%s"\nnum_classes = 80\ninput_size = %s\n[runtime]\nthreads = %s\n%s\n' \
+  printf '[model]\nbackbone = "%s"\nhead = "linear"\nnum_classes = 80\ninput_size = %s\n[train]\nloss = "asl"\n[runtime]\nthreads = %s\n%s\n' \
     "$backbone" "$size" "$threads" "$extra" >"$work/m.toml"
   ours=$("$build/bin/cpsd" model bench --config "$work/m.toml" --batch "$batch" --steps "$steps" --warmup 2 \
     --log-level warn | sed -E 's/.*, ([0-9.]+) images\/s/\1/')

@@ -22,8 +22,8 @@ channels_last = false  # CUDA: NHWC memory format for convolutions
 dist_timeout = 300   # seconds a multi-process job waits for a peer before failing
 
 [model]
-backbone = ""        # backbone registry name, e.g. "resnet101"; options in [backbone.<name>]
-head = "linear"      # head registry name; options in [head.<name>]
+backbone = ""        # backbone registry name (`cpsd plugins list`); options in [backbone.<name>]
+head = ""            # head registry name; options in [head.<name>]
 num_classes = 0      # label count when no dataset gives it (model info, predict --weights); 0 = from data
 input_size = 224     # square input side in pixels
 pretrained = ""      # weights for the backbone (and the classifier when it fits): .pth, .safetensors or a cpsd checkpoint
@@ -31,7 +31,7 @@ pretrained_entry = ""  # member of a checkpoint dict holding the weights ("" = s
 pretrained_rename = []  # "from=>to" name-prefix renames applied first, e.g. ["features.0.=>backbone.conv1."]
 
 [train]
-loss = "asl"         # classification loss registry name; options in [loss.<name>]
+loss = ""            # classification loss registry name; options in [loss.<name>]
 epochs = 10
 batch_size = 32
 optimizer = "adam"   # adam (L2 weight decay added to the gradient, the reference) | adamw (decoupled)
@@ -57,7 +57,7 @@ patience = 0         # early stopping: a teacher stops once its validation mAP h
 init = "pretrained"  # pretrained: start as the baseline did (model.pretrained) | baseline: fine-tune the trained baseline (its best weights, the classifier rows of the sub-task's classes)
 
 [distill]
-loss = "distill"     # distillation loss registry name; options in [loss.<name>]
+loss = ""            # distillation loss registry name; options in [loss.<name>]
 cls_weight = 0.5     # weight of the classification loss; the distillation loss carries its own weights
 epochs = 0           # 0 = train.epochs
 lr = 0.0             # 0 = train.lr (the reference uses 1e-5 for the student)
@@ -69,7 +69,14 @@ weight_scale = 2.0   # with weighting: a gain of this many AP points (or more) t
 [run]
 name = "run"         # run directory name under output
 output = "runs"      # relative to the working directory
-methods = ["baseline", "cpsd"]  # any of baseline, sd, cgpd, dgpd, cpsd, random
+methods = []         # the [methods] to run, in this order ([] = all of them)
+
+# A method is the list of branches its student learns from (none: the baseline); a branch
+# is a decomposition of the label set, each group a teacher's sub-task. The paper's six
+# methods: configs/_base_/methods/paper.toml, which says how to write your own.
+[methods]
+
+[branches]
 
 [data]
 format = "coco"        # coco | nuswide | voc | csv | folder (DIR/<class>/<image>, single-label)
@@ -107,8 +114,8 @@ randaugment = true     # reference RandAugment: 2 of 15 ops, magnitude 1..9, eac
 output = ""          # cpsd pretrain: backbone weights file to write (relative to this file); a cache, rebuilt when the settings change
 
 [partition]
-decomposer = "cgp"   # decomposer registry name for `cpsd partition`; options in [decomposer.<name>]
-k = 5                # number of sub-tasks (groups of labels)
+decomposer = ""      # decomposer registry name for `cpsd partition`; options in [decomposer.<name>]
+k = 5                # number of sub-tasks (groups of labels) of a branch that does not set its own
 statistics = ""      # label statistics JSON (relative to this file); "" = count them on [data.train]
 )";
 

@@ -151,7 +151,7 @@ class Resolver {
         if (!value.is_table()) {
           throw ConfigError(where + ": '" + section + "' must be a table ([" + section + "])");
         }
-        check_table(*value.as_table(), *schema->as_table(), section, source_name_, false);
+        check_table(*value.as_table(), *schema->as_table(), section, source_name_, schema->as_table()->empty());
       } else if (std::optional<Kind> kind = parse_kind(section)) {
         check_plugin_tables(*kind, value, where);
       } else {

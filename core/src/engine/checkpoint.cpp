@@ -66,9 +66,9 @@ void save_checkpoint(const fs::path& path, const CheckpointMeta& meta, torch::nn
   archive.write("job", c10::IValue(meta.job));
   archive.write("epoch", c10::IValue(meta.epoch));
   archive.write("step", c10::IValue(meta.step));
-  archive.write("best_map", c10::IValue(meta.best_map));
-  archive.write("best_epoch", c10::IValue(meta.best_epoch));
-  archive.write("best_source", c10::IValue(meta.best_source));
+  archive.write("best_map", c10::IValue(meta.best.map));
+  archive.write("best_epoch", c10::IValue(meta.best.epoch));
+  archive.write("best_source", c10::IValue(meta.best.source));
   archive.write("config", c10::IValue(meta.config_toml));
   archive.write("class_names", c10::IValue(join_lines(meta.class_names)));
   archive.write("class_indices", at::tensor(meta.class_indices, at::kLong));
@@ -103,9 +103,9 @@ CheckpointMeta read_checkpoint_meta(const fs::path& path) {
   meta.job = read("job").toStringRef();
   meta.epoch = read("epoch").toInt();
   meta.step = read("step").toInt();
-  meta.best_map = read("best_map").toDouble();
-  meta.best_epoch = read("best_epoch").toInt();
-  meta.best_source = read("best_source").toStringRef();
+  meta.best.map = read("best_map").toDouble();
+  meta.best.epoch = read("best_epoch").toInt();
+  meta.best.source = read("best_source").toStringRef();
   meta.config_toml = read("config").toStringRef();
   meta.class_names = split_lines(read("class_names").toStringRef());
   at::Tensor indices;

@@ -7,7 +7,8 @@
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/data/dataset_config.h"
 #include "cpsd/core/engine/checkpoint.h"
-#include "cpsd/core/engine/pipeline.h"
+#include "cpsd/core/engine/plan.h"
+#include "cpsd/core/engine/stages.h"
 #include "cpsd/core/engine/trainer.h"
 #include "cpsd/core/log.h"
 #include "cpsd/core/state_dict.h"
@@ -62,10 +63,6 @@ PretrainResult pretrain_backbone(const RunConfig& config, const Registry& regist
     }
     log::info("pretrain: {} was made with other settings; training again", result.weights.string());
   }
-  const std::string loss = config.selected(Kind::loss);
-  if (loss != "softmax_ce") {
-    log::warn("pretrain: train.loss is '{}'; single-label data usually wants \"softmax_ce\"", loss);
-  }
   auto train = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::train));
   auto val = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::val));
   if (val->class_names != train->class_names) {
@@ -73,20 +70,20 @@ PretrainResult pretrain_backbone(const RunConfig& config, const Registry& regist
   }
   log::info("pretrain: {} classes, {} training and {} validation images", train->num_classes(), train->samples.size(),
             val->samples.size());
-  const TrainSettings train_settings = read_train_settings(config, "train");
+  const TrainSettings train_settings = read_train_settings(config, Stage::train);
   std::vector<int64_t> classes;
   for (int64_t c = 0; c < train->num_classes(); ++c) classes.push_back(c);
-  const fs::path dir = run_directory(config) / "pretrain";
-  std::vector<Job> jobs = {make_job(config, registry, *train, "pretrain", classes, dir, train_settings.ema)};
-  const JobResult r = train_jobs(jobs, train_settings, config, train, val, resume).front();
+  const fs::path dir = run_layout(config).root() / "pretrain";
+  std::vector<Job> jobs = {make_model_job(config, registry, *train, "pretrain", classes, dir, train_settings.ema)};
+  const JobResult r = Trainer(train_settings, config, train, val).run(jobs, resume).front();
 
   MultiLabelModel& model = *jobs[0].model;
-  load_checkpoint_weights(dir / "best.ckpt", r.best_source, model);
+  load_checkpoint_weights(RunLayout::best(dir), r.best.source, model);
   auto loader = data::make_loader(config, val, false, train_settings.batch_size);
   const Predictions p = predict(model, *loader, classes);
   result.top1 = top1_accuracy(p.logits, p.targets);
-  result.best_map = r.best_map;
-  result.best_epoch = r.best_epoch;
+  result.best_map = r.best.map;
+  result.best_epoch = r.best.epoch;
 
   fs::create_directories(result.weights.parent_path().empty() ? fs::path(".") : result.weights.parent_path());
   export_state_dict(model.backbone(), result.weights, {{"", "backbone."}});
@@ -94,9 +91,9 @@ PretrainResult pretrain_backbone(const RunConfig& config, const Registry& regist
                      {"top1", result.top1},
                      {"best_map", result.best_map},
                      {"best_epoch", result.best_epoch},
-                     {"best_source", r.best_source},
+                     {"best_source", r.best.source},
                      {"classes", train->class_names},
-                     {"checkpoint", (dir / "best.ckpt").string()},
+                     {"checkpoint", RunLayout::best(dir).string()},
                      {"config", config.to_toml()}};
   write_file_atomically(info_file, json_text(info));
   log::info("pretrain: top-1 {:.2f}%, mAP {:.2f} (epoch {}); wrote {}", result.top1, result.best_map, result.best_epoch,

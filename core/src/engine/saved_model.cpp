@@ -10,7 +10,7 @@ SavedModel load_saved_model(const std::filesystem::path& checkpoint, const Regis
   CheckpointMeta meta = read_checkpoint_meta(checkpoint);
   RunConfig resolved = config ? *config : RunConfig::parse(meta.config_toml, checkpoint.string(), {}, registry);
   std::string which = weights;
-  if (which == "best") which = meta.best_source.empty() ? "model" : meta.best_source;
+  if (which == "best") which = meta.best.source.empty() ? "model" : meta.best.source;
   if (which != "model" && which != "ema") {
     throw ConfigError("--weights must be best, model or ema, not '" + weights + "'");
   }

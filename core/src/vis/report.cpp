@@ -11,6 +11,7 @@
 #include "cpsd/core/log.h"
 #include "cpsd/core/run_config.h"
 #include "cpsd/core/vis/run_views.h"
+#include "cpsd/core/engine/run_layout.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd::vis {
@@ -100,7 +101,7 @@ void per_class_section(std::ostream& html, const Json& results, const std::vecto
   const Json* base = nullptr;
   const Json* best = nullptr;
   for (const Json& r : results["results"]) {
-    if (r["method"] == "baseline") base = &r;
+    if (r.value("baseline", false)) base = &r;
     else if (best == nullptr || r["map"].get<double>() > (*best)["map"].get<double>()) best = &r;
   }
   const Json* shown = best != nullptr ? best : base;
@@ -126,15 +127,16 @@ void per_class_section(std::ostream& html, const Json& results, const std::vecto
 }  // namespace
 
 fs::path write_report(const fs::path& run_dir, const Registry& registry) {
-  if (!fs::exists(run_dir / "config.toml")) {
+  const engine::RunLayout layout(run_dir);
+  if (!fs::exists(layout.config())) {
     throw ConfigError(run_dir.string() + ": no config.toml; give the directory `cpsd run` wrote");
   }
-  const fs::path out_dir = run_dir / "report";
+  const fs::path out_dir = layout.report();
   fs::create_directories(out_dir);
-  const Json results = fs::exists(run_dir / "results.json") ? read_json_file(run_dir / "results.json") : Json();
+  const Json results = fs::exists(layout.results_json()) ? read_json_file(layout.results_json()) : Json();
   std::vector<std::string> classes;
-  if (fs::exists(run_dir / "statistics.json")) {
-    classes = read_json_file(run_dir / "statistics.json")["classes"].get<std::vector<std::string>>();
+  if (fs::exists(layout.statistics())) {
+    classes = read_json_file(layout.statistics())["classes"].get<std::vector<std::string>>();
   }
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cpsd run " << escape(run_dir.filename().string())
@@ -153,7 +155,7 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
 
   // Activation maps of two classes, on validation images that hold them.
   try {
-    const RunConfig config = RunConfig::parse(read_text(run_dir / "config.toml"), (run_dir / "config.toml").string(), {},
+    const RunConfig config = RunConfig::parse(read_text(layout.config()), layout.config().string(), {},
                                               registry);
     const data::Dataset val = data::load_dataset(config, data::Split::val);
     std::vector<std::size_t> picks(val.class_names.size());
@@ -161,7 +163,7 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
     if (!results.is_null()) {  // the classes the best student gained most on over the baseline
       const Json *base = nullptr, *best = nullptr;
       for (const Json& r : results["results"]) {
-        if (r["method"] == "baseline") base = &r;
+        if (r.value("baseline", false)) base = &r;
         else if (best == nullptr || r["map"].get<double>() > (*best)["map"].get<double>()) best = &r;
       }
       auto gain = [&](std::size_t c) {
@@ -192,10 +194,10 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
     html << "<p>Activation maps left out: " << escape(e.what()) << "</p>\n";
   }
 
-  if (fs::exists(run_dir / "partitions")) {
+  if (fs::exists(layout.partitions())) {
     html << "<h2>Partitions</h2>\n";
     std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(run_dir / "partitions")) {
+    for (const auto& e : fs::directory_iterator(layout.partitions())) {
       if (e.path().extension() == ".json") files.push_back(e.path());
     }
     std::sort(files.begin(), files.end());
@@ -215,9 +217,9 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
       }
     }
   }
-  if (fs::exists(run_dir / "teachers" / "manifest.json")) {
+  if (fs::exists(layout.manifest())) {
     html << "<h2>Teachers</h2>\n<table><tr><th>teacher</th><th>classes</th><th>best mAP</th><th>epoch</th></tr>\n";
-    for (const Json& t : read_json_file(run_dir / "teachers" / "manifest.json")) {
+    for (const Json& t : read_json_file(layout.manifest())) {
       html << "<tr><td>" << escape(t["branch"].get<std::string>()) << "_" << t["index"].get<int64_t>() << "</td><td>"
            << t["classes"].size() << "</td><td>" << fixed(t["best_map"].get<double>()) << "</td><td>"
            << t["best_epoch"].get<int64_t>() << "</td></tr>\n";
@@ -225,7 +227,7 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
     html << "</table>\n";
   }
   if (!results.is_null()) per_class_section(html, results, classes);
-  html << "<h2>Config</h2>\n<pre>" << escape(read_text(run_dir / "config.toml")) << "</pre>\n</body></html>\n";
+  html << "<h2>Config</h2>\n<pre>" << escape(read_text(layout.config())) << "</pre>\n</body></html>\n";
   const fs::path page = out_dir / "index.html";
   write_file_atomically(page, html.str());
   return page;

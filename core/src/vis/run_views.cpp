@@ -10,6 +10,7 @@
 #include "../json_file.h"
 #include "cpsd/core/data/dataset_config.h"
 #include "cpsd/core/data/image_pipeline.h"
+#include "cpsd/core/engine/run_layout.h"
 #include "cpsd/core/engine/saved_model.h"
 #include "cpsd/core/log.h"
 #include "cpsd/core/vis/cam.h"
@@ -25,11 +26,13 @@ std::map<std::string, std::vector<std::pair<std::string, fs::path>>> stages_of(c
   std::error_code ec;
   // Stages may be links to another run's (runs that share a baseline or teachers).
   for (const auto& e : fs::recursive_directory_iterator(run_dir, fs::directory_options::follow_directory_symlink, ec)) {
-    if (e.path().filename() != "metrics.json") continue;
+    if (e.path().filename() != engine::RunLayout::metrics_json("").filename()) continue;
     const fs::path job = e.path().parent_path();
-    const std::string stage = job.parent_path().filename() == "teachers"
+    const engine::RunLayout layout(run_dir);
+    const std::string stage = job.parent_path().filename() == layout.teachers().filename()
                                   ? "teachers"
-                                  : (job.filename() == "baseline" ? "baseline" : "student_" + job.filename().string());
+                                  : (job.filename() == layout.baseline().filename() ? "baseline"
+                                                                                     : "student_" + job.filename().string());
     stages[stage].emplace_back(job.filename().string(), e.path());
   }
   for (auto& [stage, jobs] : stages) std::sort(jobs.begin(), jobs.end());
@@ -67,37 +70,73 @@ std::vector<fs::path> plot_run(const fs::path& run_dir) {
         lr.series.push_back(r);
       }
     }
-    const fs::path png = run_dir / "plots" / (stage + ".png");
+    const fs::path png = engine::RunLayout(run_dir).plots() / (stage + ".png");
     write_charts(png, {loss, map, lr});
     written.push_back(png);
   }
   return written;
 }
 
+namespace {
+
+// The best student of the run (by validation mAP in results.json) and the branches it
+// learned from; the first student directory found when there are no results yet.
+std::pair<std::string, std::vector<std::string>> best_student(const engine::RunLayout& layout) {
+  std::string method;
+  std::vector<std::string> branches;
+  double best = -1;
+  if (fs::exists(layout.results_json())) {
+    // Named: a member of a temporary in the range-for would dangle.
+    const Json results = read_json_file(layout.results_json());
+    for (const Json& r : results["results"]) {
+      if (r.value("baseline", false) || r["map"].get<double>() <= best) continue;
+      best = r["map"].get<double>();
+      method = r["method"].get<std::string>();
+      branches = r.value("branches", std::vector<std::string>());
+    }
+  }
+  return {method, branches};
+}
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
 std::vector<CamModel> cam_models_of_run(const fs::path& run_dir, const std::string& class_name) {
+  const engine::RunLayout layout(run_dir);
+  const auto [student, student_branches] = best_student(layout);
   std::vector<CamModel> models;
-  const fs::path manifest = run_dir / "teachers" / "manifest.json";
   bool known = false;
-  if (fs::exists(manifest)) {
-    for (const std::string branch : {"cgp", "dgp"}) {
-      for (const Json& t : read_json_file(manifest)) {
+  if (fs::exists(layout.manifest())) {
+    const Json manifest = read_json_file(layout.manifest());
+    std::vector<std::string> branches = student_branches;
+    if (branches.empty()) {  // no results: every branch of the manifest, in its order
+      for (const Json& t : manifest) {
+        const std::string b = t["branch"];
+        if (std::find(branches.begin(), branches.end(), b) == branches.end()) branches.push_back(b);
+      }
+    }
+    for (const std::string& branch : branches) {
+      for (const Json& t : manifest) {
         const auto classes = t["classes"].get<std::vector<std::string>>();
         const bool holds = std::find(classes.begin(), classes.end(), class_name) != classes.end();
         known = known || holds;
-        if (holds && t["branch"] == branch) {
-          models.push_back({branch == "cgp" ? "CGP teacher" : "DGP teacher", t["checkpoint"].get<std::string>()});
-        }
+        if (holds && t["branch"] == branch) models.push_back({upper(branch) + " teacher", t["checkpoint"].get<std::string>()});
       }
     }
   }
-  for (const std::string student : {"cpsd", "cgpd", "dgpd", "sd", "random", "baseline"}) {
-    if (fs::exists(run_dir / student / "best.ckpt")) {
-      models.push_back({student == "baseline" ? "baseline" : student + " student", run_dir / student / "best.ckpt"});
-      break;
-    }
+  if (!student.empty()) {
+    models.push_back({student + " student", engine::RunLayout::best(layout.student(student))});
+  } else if (fs::exists(engine::RunLayout::best(layout.baseline()))) {
+    models.push_back({"baseline", engine::RunLayout::best(layout.baseline())});
   }
   if (models.empty()) throw ConfigError(run_dir.string() + ": no teachers or students to show (run `cpsd run` first)");
-  if (fs::exists(manifest) && !known) throw ConfigError("no teacher of " + run_dir.string() + " predicts '" + class_name + "'");
+  if (fs::exists(layout.manifest()) && !known) {
+    throw ConfigError("no teacher of " + run_dir.string() + " predicts '" + class_name + "'");
+  }
   return models;
 }
 
@@ -115,7 +154,6 @@ std::vector<double> draw_activation_maps(const std::vector<CamModel>& models, co
                         std::to_string(names.size()) + " classes)");
     }
     const int64_t index = it - names.begin();
-    const bool linear = saved.config.selected(Kind::head) == "linear";
     const data::ImagePipeline pipeline(data::pipeline_options(saved.config, false));
     const int64_t size = pipeline.options().image_size;
     const c10::Device device = saved.model->parameters().front().device();
@@ -123,7 +161,7 @@ std::vector<double> draw_activation_maps(const std::vector<CamModel>& models, co
       at::Tensor input = at::empty({1, 3, size, size});
       data::Rng rng(0);
       pipeline.load(images[i], rng, input.data_ptr<float>());
-      ActivationMap map = activation_map(*saved.model, input.to(device), index, linear);
+      ActivationMap map = activation_map(*saved.model, input.to(device), index);
       const std::size_t k = i * models.size() + m;
       char caption[96];
       std::snprintf(caption, sizeof(caption), "%s\n%s %.3f", models[m].title.c_str(), class_name.c_str(), map.score);

@@ -14,14 +14,20 @@
 
 namespace cpsd::engine {
 
+/// The best validation result of a job so far: the record every stage keeps, in memory and
+/// in its checkpoints.
+struct Best {
+  double map = -1;      ///< validation mAP (percent); -1 before the first evaluation
+  int64_t epoch = -1;   ///< 1-based epoch that reached it
+  std::string source;   ///< "model" or "ema": which weights reached it
+};
+
 /// What a checkpoint says about itself; enough to rebuild its model with the registry.
 struct CheckpointMeta {
   std::string job;                        ///< e.g. "baseline", "cgp_3", "student_cpsd"
   int64_t epoch = 0;                      ///< epochs completed
   int64_t step = 0;                       ///< optimizer steps done
-  double best_map = -1;                   ///< best validation mAP so far (percent)
-  int64_t best_epoch = -1;
-  std::string best_source;                ///< "model" or "ema": which weights reached best_map
+  Best best;                              ///< the best epoch up to `epoch`
   std::string config_toml;                ///< the resolved run config
   std::vector<std::string> class_names;   ///< the model's outputs, in order
   std::vector<int64_t> class_indices;     ///< their indices in the dataset's label set

@@ -9,7 +9,8 @@
 #include <ATen/core/Tensor.h>
 
 #include "cpsd/core/data/dataset.h"
-#include "cpsd/core/engine/trainer.h"
+#include "cpsd/core/engine/objective.h"
+#include "cpsd/core/run_config.h"
 #include "cpsd/core/export.h"
 #include "cpsd/core/model.h"
 
