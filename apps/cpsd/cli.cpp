@@ -26,7 +26,7 @@ const std::vector<Command>& commands() {
       {"pretrain", "single-label pretraining of a backbone (ImageNet layout, fashion-items) for model.pretrained",
        run_pretrain},
       {"train", "train one model: the baseline, or one teacher (--part CGP:i)", run_train},
-      {"distill", "train one student (cpsd, cgpd, dgpd, sd, random) from the run's teachers", run_distill},
+      {"distill", "train the student of one method (of the config's [methods]) from the run's teachers", run_distill},
       {"eval", "metrics of a checkpoint on the validation set, per-class AP", run_eval},
       {"predict", "scores and labels of images with a checkpoint", run_predict},
       {"cam", "class activation maps of checkpoints over images (the paper's Fig. 4)", run_cam},
@@ -42,8 +42,10 @@ const std::vector<Command>& commands() {
   return list;
 }
 
-void add_common_options(po::options_description& description, CommonOptions& common) {
-  description.add_options()
+CommandLine::CommandLine(std::string command, std::string usage, bool common_options)
+    : command_(std::move(command)), usage_(std::move(usage)) {
+  if (!common_options) return;
+  options_.add_options()
       ("plugin-path", po::value(&common.plugin_paths)->composing(),
        "directory or file to load plugins from, searched before CPSD_PLUGIN_PATH and the "
        "install's plugin directory (repeatable)")
@@ -55,21 +57,31 @@ void add_common_options(po::options_description& description, CommonOptions& com
        "trace | debug | info | warn | error | off (default: runtime.log_level, info)");
 }
 
-bool parse(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
-           po::options_description& options, const po::options_description& hidden,
-           const po::positional_options_description& positional, po::variables_map& values) {
-  options.add_options()("help,h", "show this help");
+CommandLine& CommandLine::config(std::string& file) {
+  options_.add_options()("config", po::value(&file), "run config (TOML)");
+  return *this;
+}
+
+CommandLine& CommandLine::overrides(std::vector<std::string>& sets) {
+  options_.add_options()("set", po::value(&sets)->composing(),
+                         "override a config key, e.g. --set runtime.threads=2 (repeatable; the value is TOML or "
+                         "a bare word)");
+  return *this;
+}
+
+bool CommandLine::parse(const std::vector<std::string>& args) {
+  options_.add_options()("help,h", "show this help");
   po::options_description all;
-  all.add(options).add(hidden);
+  all.add(options_).add(hidden_);
   try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), values);
-    if (values.count("help") != 0) {
-      std::cout << "usage: cpsd " << command << ' ' << usage << "\n\n" << options << '\n';
+    po::store(po::command_line_parser(args).options(all).positional(positional_).run(), values_);
+    if (values_.count("help") != 0) {
+      std::cout << "usage: cpsd " << command_ << ' ' << usage_ << "\n\n" << options_ << '\n';
       return false;
     }
-    po::notify(values);
+    po::notify(values_);
   } catch (const po::error& e) {
-    throw ConfigError("cpsd " + command + ": " + e.what() + " (see `cpsd " + command + " --help`)");
+    throw ConfigError("cpsd " + command_ + ": " + e.what() + " (see `cpsd " + command_ + " --help`)");
   }
   return true;
 }

@@ -45,15 +45,47 @@ struct Command {
 /// All subcommands, in help order.
 const std::vector<Command>& commands();
 
-/// Adds --plugin-path, --allow-override, --no-default-plugins and --log-level.
-void add_common_options(po::options_description& description, CommonOptions& common);
+/// The command line of one subcommand: its options, its positional arguments, the common
+/// options and --help, parsed in one place.
+///
+///   CommandLine cli("train", "--config RUN.toml [--part CGP:i] [options]");
+///   cli.config(file).overrides(sets);
+///   cli.add()("fresh", po::bool_switch(&fresh), "start over");
+///   if (!cli.parse(args)) return 0;  // --help was printed
+class CommandLine {
+ public:
+  /// `common_options` adds --plugin-path, --no-default-plugins, --allow-override, --log-level.
+  CommandLine(std::string command, std::string usage, bool common_options = true);
 
-/// Parses `args` for `command` ("config check"); prints help (`options` only, not the
-/// `positional` arguments declared in `hidden`) and returns false when --help was given.
-/// Turns parse errors into ConfigError pointing at `--help`.
-bool parse(const std::string& command, const std::string& usage, const std::vector<std::string>& args,
-           po::options_description& options, const po::options_description& hidden,
-           const po::positional_options_description& positional, po::variables_map& values);
+  /// Adds visible options: add()("name", po::value(&x), "help")...
+  po::options_description_easy_init add() { return options_.add_options(); }
+  po::options_description& options() { return options_; }
+  /// A positional argument (not listed under Options); count -1 takes all the rest.
+  template <typename T>
+  CommandLine& positional(const char* name, T* target, const char* help, int count = 1) {
+    hidden_.add_options()(name, po::value(target), help);
+    positional_.add(name, count);
+    return *this;
+  }
+  /// --config FILE.
+  CommandLine& config(std::string& file);
+  /// --set KEY=VALUE, repeatable.
+  CommandLine& overrides(std::vector<std::string>& sets);
+
+  /// Parses `args`; prints the help and returns false for --help. A mistake is a ConfigError
+  /// pointing at `cpsd <command> --help`.
+  bool parse(const std::vector<std::string>& args);
+  /// Whether the option was given on the command line (not only defaulted).
+  bool given(const char* name) const { return values_.count(name) != 0 && !values_[name].defaulted(); }
+
+  CommonOptions common;
+
+ private:
+  std::string command_, usage_;
+  po::options_description options_{"Options"}, hidden_;
+  po::positional_options_description positional_;
+  po::variables_map values_;
+};
 
 // Subcommand entry points (one file each).
 int run_plugins(const std::vector<std::string>& args, Context& context);

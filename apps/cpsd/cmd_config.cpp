@@ -3,34 +3,22 @@
 #include <iostream>
 
 #include "cli.h"
+#include "cpsd/core/engine/plan.h"
 #include "cpsd/core/run_config.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd::cli {
 
 int run_config(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   std::string action;
   std::string file;
   std::vector<std::string> overrides;
   bool defaults = false;
-  po::options_description hidden;
-  hidden.add_options()
-      ("action", po::value(&action), "check | show")
-      ("file", po::value(&file), "run config (TOML)");
-  po::options_description options("Options");
-  options.add_options()
-      ("set", po::value(&overrides)->composing(),
-       "override a key, e.g. --set runtime.threads=2 (repeatable; value is TOML or a bare word)")
-      ("defaults", po::bool_switch(&defaults), "show: print the host's sections with their defaults");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  positional.add("action", 1).add("file", 1);
-  po::variables_map values;
-  if (!parse("config", "check|show FILE [--set KEY=VALUE ...] [options]", args, options, hidden,
-             positional, values)) {
-    return 0;
-  }
+  CommandLine cli("config", "check|show FILE [--set KEY=VALUE ...] [options]");
+  cli.positional("action", &action, "check | show").positional("file", &file, "run config (TOML)");
+  cli.overrides(overrides);
+  cli.add()("defaults", po::bool_switch(&defaults), "show: print the host's sections with their defaults");
+  if (!cli.parse(args)) return 0;
   if (action != "check" && action != "show") {
     throw ConfigError("cpsd config: expected `check FILE` or `show FILE`" +
                       (action.empty() ? std::string() : ", got '" + action + "'"));
@@ -40,11 +28,13 @@ int run_config(const std::vector<std::string>& args, Context& context) {
     return 0;
   }
   if (file.empty()) throw ConfigError("cpsd config " + action + ": missing the config FILE");
-  const RunConfig config = RunConfig::load(file, overrides, context.plugins(common).registry());
+  const RunConfig config = RunConfig::load(file, overrides, context.plugins(cli.common).registry());
   if (action == "show") {
     std::cout << config.to_toml();
     return 0;
   }
+  // Check builds the whole plan: every method, branch and stage choice, before any data.
+  const engine::RunPlan plan = engine::make_plan(config, context.plugins(cli.common).registry());
   std::cout << file << ": ok";
   std::string sep = " (";
   for (Kind kind : kAllKinds) {
@@ -54,6 +44,15 @@ int run_config(const std::vector<std::string>& args, Context& context) {
     sep = ", ";
   }
   std::cout << (sep == ", " ? ")" : "") << '\n';
+  for (const engine::MethodSpec& m : plan.methods) {
+    std::cout << "  method " << m.name << ": ";
+    if (m.branches.empty()) std::cout << "the baseline";
+    for (std::size_t i = 0; i < m.branches.size(); ++i) {
+      const engine::BranchSpec& b = plan.branch(m.branches[i]);
+      std::cout << (i ? " + " : "") << b.name << " (decomposer/" << b.decomposer << ", k = " << b.k << ")";
+    }
+    std::cout << '\n';
+  }
   return 0;
 }
 

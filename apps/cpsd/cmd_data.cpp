@@ -186,17 +186,15 @@ int data_bench(const Source& source, int64_t batch_size, int64_t batches, const 
 }  // namespace
 
 int run_data(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   Source source;
   std::string action, out, splits = "both", fashion_mnist, design = "scenes";
   bool no_decode = false, overwrite = false;
   int64_t seed = 0, train_images = 0, val_images = 0, canvas = 64, batch_size = 32, batches = 50;
   int64_t val_items = 5000;
-  po::options_description hidden;
-  hidden.add_options()("action", po::value(&action), "check | stats | make-fashion-scenes | make-fashion-items | bench");
-  po::options_description options("Options");
-  source.add_options(options);
-  options.add_options()
+  CommandLine cli("data", "check|stats|make-fashion-scenes|make-fashion-items|bench [options]");
+  cli.positional("action", &action, "check | stats | make-fashion-scenes | make-fashion-items | bench");
+  source.add_options(cli.options());
+  cli.add()
       ("out", po::value(&out), "stats: statistics JSON to write; make-fashion-*: directory")
       ("check-split", po::value(&splits), "check: train | val | both (default)")
       ("no-decode", po::bool_switch(&no_decode), "check: only test that files exist")
@@ -210,16 +208,9 @@ int run_data(const std::vector<std::string>& args, Context& context) {
       ("overwrite", po::bool_switch(&overwrite), "make-fashion-*: replace an existing --out")
       ("batch-size", po::value(&batch_size), "bench: batch size (32)")
       ("batches", po::value(&batches), "bench: batches to time (50)");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  positional.add("action", 1);
-  po::variables_map values;
-  if (!parse("data", "check|stats|make-fashion-scenes|make-fashion-items|bench [options]", args, options, hidden,
-             positional, values)) {
-    return 0;
-  }
+  if (!cli.parse(args)) return 0;
   if (action == "make-fashion-scenes") {
-    if (!common.log_level.empty()) log::force_level(common.log_level);
+    if (!cli.common.log_level.empty()) log::force_level(cli.common.log_level);
     if (out.empty()) throw ConfigError("cpsd data make-fashion-scenes: missing --out DIR");
     data::FashionScenesOptions o;
     if (!fashion_mnist.empty()) o.fashion_mnist = fashion_mnist;
@@ -239,14 +230,14 @@ int run_data(const std::vector<std::string>& args, Context& context) {
     return 0;
   }
   if (action == "make-fashion-items") {
-    if (!common.log_level.empty()) log::force_level(common.log_level);
+    if (!cli.common.log_level.empty()) log::force_level(cli.common.log_level);
     if (out.empty()) throw ConfigError("cpsd data make-fashion-items: missing --out DIR");
     if (seed < 0) throw ConfigError("cpsd data make-fashion-items: --seed must be >= 0");
     data::FashionItemsOptions o;
     if (!fashion_mnist.empty()) o.fashion_mnist = fashion_mnist;
     o.seed = static_cast<uint64_t>(seed);
     o.val_items = val_items;
-    if (values.count("train-images")) o.train_items = train_images;
+    if (cli.given("train-images")) o.train_items = train_images;
     o.canvas = static_cast<int>(canvas);
     const auto start = std::chrono::steady_clock::now();
     data::make_fashion_items(out, o, overwrite);
@@ -254,7 +245,7 @@ int run_data(const std::vector<std::string>& args, Context& context) {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return 0;
   }
-  const Registry& registry = context.plugins(common).registry();
+  const Registry& registry = context.plugins(cli.common).registry();
   if (action == "check") return data_check(source, splits, !no_decode, registry);
   if (action == "stats") {
     if (out.empty()) throw ConfigError("cpsd data stats: missing --out stats.json");

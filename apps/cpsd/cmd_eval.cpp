@@ -15,28 +15,20 @@
 namespace cpsd::cli {
 
 int run_eval(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   std::string checkpoint, config_file, weights = "best", out;
   std::vector<std::string> overrides;
   double threshold = -1;
-  po::options_description hidden;
-  po::options_description options("Options");
-  options.add_options()
+  CommandLine cli("eval", "--checkpoint CKPT [--config RUN.toml] [options]");
+  cli.add()
       ("checkpoint", po::value(&checkpoint), "a cpsd checkpoint (best.ckpt, last.ckpt)")
       ("config", po::value(&config_file), "run config for the data (default: the checkpoint's own)")
       ("set", po::value(&overrides)->composing(), "override a config key (repeatable)")
       ("weights", po::value(&weights), "best (default) | model | ema")
       ("threshold", po::value(&threshold), "sigmoid threshold of the thresholded metrics (default: train.threshold)")
       ("out", po::value(&out), "per-class AP CSV (default: <checkpoint>.ap.csv)");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  po::variables_map values;
-  if (!parse("eval", "--checkpoint CKPT [--config RUN.toml] [options]", args, options, hidden, positional,
-             values)) {
-    return 0;
-  }
+  if (!cli.parse(args)) return 0;
   if (checkpoint.empty()) throw ConfigError("cpsd eval: missing --checkpoint FILE");
-  const Registry& registry = context.plugins(common).registry();
+  const Registry& registry = context.plugins(cli.common).registry();
   std::optional<RunConfig> config;
   if (!config_file.empty()) {
     config = RunConfig::load(config_file, overrides, registry);

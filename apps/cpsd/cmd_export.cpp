@@ -10,24 +10,17 @@
 namespace cpsd::cli {
 
 int run_export(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   std::string checkpoint, out, weights = "best", layout = "cpsd";
-  po::options_description hidden;
-  po::options_description options("Options");
-  options.add_options()
+  CommandLine cli("export", "--checkpoint CKPT --out FILE.pth [options]");
+  cli.add()
       ("checkpoint", po::value(&checkpoint), "a cpsd checkpoint")
       ("out", po::value(&out), "file to write (zip format; torch.load() in Python reads it)")
       ("weights", po::value(&weights), "best (default) | model | ema")
       ("layout", po::value(&layout), "cpsd (backbone.*, head.*) | torchvision (backbone names bare, head.fc -> fc)");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  po::variables_map values;
-  if (!parse("export", "--checkpoint CKPT --out FILE.pth [options]", args, options, hidden, positional, values)) {
-    return 0;
-  }
+  if (!cli.parse(args)) return 0;
   if (checkpoint.empty() || out.empty()) throw ConfigError("cpsd export: needs --checkpoint and --out");
   if (layout != "cpsd" && layout != "torchvision") throw ConfigError("cpsd export: --layout must be cpsd or torchvision");
-  const engine::SavedModel saved = engine::load_saved_model(checkpoint, context.plugins(common).registry(), weights,
+  const engine::SavedModel saved = engine::load_saved_model(checkpoint, context.plugins(cli.common).registry(), weights,
                                                             std::nullopt);
   std::vector<std::pair<std::string, std::string>> renames;
   if (layout == "torchvision") renames = {{"backbone.", ""}, {"head.fc.", "fc."}};

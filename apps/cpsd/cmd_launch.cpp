@@ -39,23 +39,18 @@ int free_port() {
 }  // namespace
 
 int run_launch(const std::vector<std::string>& args, Context&) {
-  auto separator = std::find(args.begin(), args.end(), "--");
+  const auto separator = std::find(args.begin(), args.end(), "--");
+  const std::vector<std::string> own(args.begin(), separator);
+  int64_t nproc = 0, port = 0;
+  CommandLine cli("launch", "--nproc N [--port P] -- <cpsd command and its options>", false);
+  cli.add()
+      ("nproc", po::value(&nproc), "number of local processes (ranks)")
+      ("port", po::value(&port), "rendezvous port on 127.0.0.1 (default: a free one)");
+  if (!cli.parse(own)) return 0;  // --help, before the command is needed
   if (separator == args.end() || separator + 1 == args.end()) {
     throw ConfigError("cpsd launch: usage: cpsd launch --nproc N [--port P] -- <cpsd command and options>");
   }
-  const std::vector<std::string> own(args.begin(), separator);
   const std::vector<std::string> command(separator + 1, args.end());
-  int64_t nproc = 0, port = 0;
-  po::options_description hidden;
-  po::options_description options("Options");
-  options.add_options()
-      ("nproc", po::value(&nproc), "number of local processes (ranks)")
-      ("port", po::value(&port), "rendezvous port on 127.0.0.1 (default: a free one)");
-  po::positional_options_description positional;
-  po::variables_map values;
-  if (!parse("launch", "--nproc N [--port P] -- <command> [options]", own, options, hidden, positional, values)) {
-    return 0;
-  }
   if (nproc < 1) throw ConfigError("cpsd launch: --nproc must be >= 1");
   if (port == 0) port = free_port();
   if (port < 1 || port > 65535) throw ConfigError("cpsd launch: --port must be 1..65535");

@@ -54,35 +54,26 @@ int bench(MultiLabelModel& model, const RunConfig& config, const Registry& regis
 }  // namespace
 
 int run_model(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   std::string action;
   std::string file;
   std::vector<std::string> overrides;
-  po::options_description hidden;
-  hidden.add_options()("action", po::value(&action), "info | bench");
   int64_t batch = 32, steps = 10, warmup = 2;
   bool forward_only = false;
-  po::options_description options("Options");
-  options.add_options()
+  CommandLine cli("model", "info|bench --config FILE [--set KEY=VALUE ...] [options]");
+  cli.positional("action", &action, "info | bench", 1);
+  cli.add()
       ("config", po::value(&file), "run config (TOML)")
       ("set", po::value(&overrides)->composing(), "override a config key (repeatable)")
       ("batch", po::value(&batch), "bench: batch size (32)")
       ("steps", po::value(&steps), "bench: timed training steps (10)")
       ("warmup", po::value(&warmup), "bench: untimed steps first (2)")
       ("forward", po::bool_switch(&forward_only), "bench: time inference (eval mode, no gradients) instead of training");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  positional.add("action", 1);
-  po::variables_map values;
-  if (!parse("model", "info|bench --config FILE [--set KEY=VALUE ...] [options]", args, options, hidden,
-             positional, values)) {
-    return 0;
-  }
+  if (!cli.parse(args)) return 0;
   if (action != "info" && action != "bench") {
     throw ConfigError("cpsd model: expected `info --config FILE` or `bench --config FILE`");
   }
   if (file.empty()) throw ConfigError("cpsd model info: missing --config FILE");
-  const Registry& registry = context.plugins(common).registry();
+  const Registry& registry = context.plugins(cli.common).registry();
   const RunConfig config = RunConfig::load(file, overrides, registry);
   const int threads = apply_runtime(config);
   const Options model_options = config.section("model");

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "cpsd/core/text.h"
 #include "cpsd/core/affinity_picture.h"
 #include "cpsd/core/data/dataset_config.h"
 #include "cpsd/core/decompose.h"
@@ -44,18 +45,16 @@ void print_summary(const DecomposeResult& r, const LabelStatistics& stats) {
 }  // namespace
 
 int run_partition(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   std::string stats_file, config_file, out, format_name = "cpsd", picture, decomposer;
   std::vector<std::string> overrides;
   int64_t k = 0;
   int64_t seed = -1;
   bool no_picture = false;
-  po::options_description hidden;
-  po::options_description options("Options");
-  options.add_options()
+  CommandLine cli("partition", "(--stats FILE | --config RUN.toml) --out PART.json [options]");
+  cli.add()
       ("stats", po::value(&stats_file), "label statistics JSON (classes, num_images, counts, cooccurrence)")
       ("config", po::value(&config_file), "run config: its [partition] section and statistics")
-      ("decomposer", po::value(&decomposer), "cgp | dgp | random | any decomposer plugin (= --set partition.decomposer=...)")
+      ("decomposer", po::value(&decomposer), "a decomposer plugin, see `cpsd plugins` (= --set partition.decomposer=...)")
       ("k", po::value(&k), "number of groups (= --set partition.k=...)")
       ("seed", po::value(&seed), "seed (= --set runtime.seed=...)")
       ("set", po::value(&overrides)->composing(), "override a config key, e.g. decomposer.cgp.tau=2")
@@ -63,26 +62,20 @@ int run_partition(const std::vector<std::string>& args, Context& context) {
       ("format", po::value(&format_name), "cpsd (default) | reference (the authors' list of dicts)")
       ("picture", po::value(&picture), "PNG of the affinity ordered by group (default: OUT with .png)")
       ("no-picture", po::bool_switch(&no_picture), "do not draw the picture");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  po::variables_map values;
-  if (!parse("partition", "(--stats FILE | --config RUN.toml) --out PART.json [options]", args,
-             options, hidden, positional, values)) {
-    return 0;
-  }
+  if (!cli.parse(args)) return 0;
   if (out.empty()) throw ConfigError("cpsd partition: missing --out FILE.json");
   if (stats_file.empty() && config_file.empty()) {
     throw ConfigError("cpsd partition: give --stats FILE or --config RUN.toml");
   }
   const PartitionFormat format = parse_partition_format(format_name);
   if (!decomposer.empty()) overrides.push_back("partition.decomposer=" + decomposer);
-  if (values.count("k")) overrides.push_back("partition.k=" + std::to_string(k));
-  if (values.count("seed")) {
+  if (cli.given("k")) overrides.push_back("partition.k=" + std::to_string(k));
+  if (cli.given("seed")) {
     if (seed < 0) throw ConfigError("cpsd partition: --seed must be >= 0");
     overrides.push_back("runtime.seed=" + std::to_string(seed));
   }
 
-  const Registry& registry = context.plugins(common).registry();
+  const Registry& registry = context.plugins(cli.common).registry();
   const RunConfig config = config_file.empty()
                                ? RunConfig::parse("", "command line", overrides, registry)
                                : RunConfig::load(config_file, overrides, registry);
@@ -96,6 +89,10 @@ int run_partition(const std::vector<std::string>& args, Context& context) {
       stats_file.empty() ? data::dataset_statistics(data::load_dataset(config, data::Split::train))
                          : read_statistics(stats_file);
   const std::string name = config.selected(Kind::decomposer);
+  if (name.empty()) {
+    throw ConfigError("cpsd partition: which decomposer? give --decomposer NAME or set partition.decomposer (one of " +
+                      join(registry.names(Kind::decomposer)) + ")");
+  }
   const DecomposeResult result = decompose_labels(
       registry, name, config.plugin_options(Kind::decomposer, name), stats, section.get_int("k"),
       static_cast<uint64_t>(config.section("runtime").get_int("seed")));

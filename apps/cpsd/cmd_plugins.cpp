@@ -76,27 +76,18 @@ void print_defaults(const PluginManager& manager, const std::string& target) {
 }  // namespace
 
 int run_plugins(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   std::string action = "list";
   std::string target;
-  po::options_description hidden;
-  hidden.add_options()
-      ("action", po::value(&action), "list (default) | show")
-      ("target", po::value(&target), "KIND/NAME for show, e.g. backbone/resnet101");
-  po::options_description options("Options");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  positional.add("action", 1).add("target", 1);
-  po::variables_map values;
-  if (!parse("plugins", "[list | show KIND/NAME] [options]", args, options, hidden, positional, values)) {
-    return 0;
-  }
+  CommandLine cli("plugins", "[list | show KIND/NAME] [options]");
+  cli.positional("action", &action, "list (default) | show", 1);
+  cli.positional("target", &target, "KIND/NAME for show, e.g. backbone/resnet101", 1);
+  if (!cli.parse(args)) return 0;
   if (action == "list") {
     if (!target.empty()) throw ConfigError("cpsd plugins list: takes no argument, got '" + target + "'");
-    print_inventory(context.plugins(common));
+    print_inventory(context.plugins(cli.common));
   } else if (action == "show") {
     if (target.empty()) throw ConfigError("cpsd plugins show: missing KIND/NAME, e.g. head/linear");
-    print_defaults(context.plugins(common), target);
+    print_defaults(context.plugins(cli.common), target);
   } else {
     throw ConfigError("cpsd plugins: unknown action '" + action + "' (use list or show)");
   }

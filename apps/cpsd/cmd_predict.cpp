@@ -112,15 +112,13 @@ engine::SavedModel model_from_config(const std::string& file, std::vector<std::s
 }  // namespace
 
 int run_predict(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   std::string checkpoint, out, thresholds_file, weights = "best", config_file, pretrained, classes_file;
   std::vector<std::string> overrides;
   std::vector<std::string> inputs;
   double threshold = 0.5;
-  po::options_description hidden;
-  hidden.add_options()("inputs", po::value(&inputs)->composing(), "images or directories");
-  po::options_description options("Options");
-  options.add_options()
+  CommandLine cli("predict", "(--checkpoint CKPT | --config RUN.toml [--pretrained W]) --out FILE.csv|FILE.json IMAGES...|DIR");
+  cli.positional("inputs", &inputs, "images or directories", -1);
+  cli.add()
       ("checkpoint", po::value(&checkpoint), "a cpsd checkpoint")
       ("config", po::value(&config_file), "instead of a checkpoint: a run config whose model to build ...")
       ("pretrained", po::value(&pretrained), "... with these weights (e.g. a torchvision or timm classifier)")
@@ -130,14 +128,7 @@ int run_predict(const std::vector<std::string>& args, Context& context) {
       ("threshold", po::value(&threshold), "sigmoid threshold for the predicted labels (0.5)")
       ("thresholds", po::value(&thresholds_file), "per-class thresholds: CSV name,threshold or JSON object")
       ("weights", po::value(&weights), "best (default) | model | ema");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  positional.add("inputs", -1);
-  po::variables_map values;
-  if (!parse("predict", "(--checkpoint CKPT | --config RUN.toml [--pretrained W]) --out FILE.csv|FILE.json IMAGES...|DIR", args, options,
-             hidden, positional, values)) {
-    return 0;
-  }
+  if (!cli.parse(args)) return 0;
   if (checkpoint.empty() == config_file.empty()) {
     throw ConfigError("cpsd predict: give either --checkpoint FILE or --config RUN.toml [--pretrained WEIGHTS]");
   }
@@ -146,7 +137,7 @@ int run_predict(const std::vector<std::string>& args, Context& context) {
   if (ext != ".csv" && ext != ".json") throw ConfigError("cpsd predict: --out must end in .csv or .json");
   if (inputs.empty()) throw ConfigError("cpsd predict: give images or directories to predict");
   if (threshold <= 0 || threshold >= 1) throw ConfigError("cpsd predict: --threshold must be in (0, 1)");
-  const Registry& registry = context.plugins(common).registry();
+  const Registry& registry = context.plugins(cli.common).registry();
   engine::SavedModel saved = checkpoint.empty()
                                   ? model_from_config(config_file, overrides, pretrained, classes_file, registry)
                                   : engine::load_saved_model(checkpoint, registry, weights, std::nullopt);

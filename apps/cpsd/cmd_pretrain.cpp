@@ -10,23 +10,18 @@
 namespace cpsd::cli {
 
 int run_pretrain(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   std::string file;
   std::vector<std::string> overrides;
   bool force = false, fresh = false;
-  po::options_description hidden;
-  po::options_description options("Options");
-  options.add_options()
+  CommandLine cli("pretrain", "--config PRETRAIN.toml [options]");
+  cli.add()
       ("config", po::value(&file), "pretraining config (TOML): [model], [data] (e.g. format = \"folder\"), [train], [pretrain] output")
       ("set", po::value(&overrides)->composing(), "override a config key (repeatable)")
       ("force", po::bool_switch(&force), "train even when pretrain.output is up to date")
       ("fresh", po::bool_switch(&fresh), "start over instead of resuming from the run's pretrain/last.ckpt");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  po::variables_map values;
-  if (!parse("pretrain", "--config PRETRAIN.toml [options]", args, options, hidden, positional, values)) return 0;
+  if (!cli.parse(args)) return 0;
   if (file.empty()) throw ConfigError("cpsd pretrain: missing --config FILE");
-  const Registry& registry = context.plugins(common).registry();
+  const Registry& registry = context.plugins(cli.common).registry();
   const RunConfig config = RunConfig::load(file, overrides, registry);
   apply_runtime(config);
   const engine::PretrainResult r = engine::pretrain_backbone(config, registry, force, !fresh);

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "cpsd/core/engine/pipeline.h"
+#include "cpsd/core/engine/plan.h"
 #include "cpsd/core/runtime.h"
 #include "cpsd/sdk/error.h"
 
@@ -12,35 +13,37 @@ namespace {
 
 int run_with(const std::string& command, const std::vector<std::string>& args, Context& context,
              bool single_method) {
-  CommonOptions common;
   std::string file, method;
   std::vector<std::string> overrides;
-  po::options_description hidden;
-  hidden.add_options()("file", po::value(&file), "run config");
-  po::options_description options("Options");
-  options.add_options()
+  const std::string usage = single_method ? "--config RUN.toml --method NAME [options]" : "CONFIG [options]";
+  CommandLine cli(command, usage);
+  cli.positional("file", &file, "run config", 1);
+  cli.add()
       ("config", po::value(&file), "run config (TOML)")
       ("set", po::value(&overrides)->composing(), "override a config key (repeatable)");
   if (single_method) {
-    options.add_options()("method", po::value(&method)->default_value("cpsd"),
-                          "student to train: sd | cgpd | dgpd | cpsd | random");
+    cli.add()("method", po::value(&method),
+                          "the method whose student to train (one of the config's [methods] with branches)");
   }
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  positional.add("file", 1);
-  po::variables_map values;
-  const std::string usage = single_method ? "--config RUN.toml [--method cpsd] [options]" : "CONFIG [options]";
-  if (!parse(command, usage, args, options, hidden, positional, values)) return 0;
+  if (!cli.parse(args)) return 0;
   if (file.empty()) throw ConfigError("cpsd " + command + ": missing the run config");
-  if (single_method) {
-    if (method == "baseline") throw ConfigError("cpsd distill: baseline has no teachers; use `cpsd train`");
-    overrides.push_back("run.methods=[\"" + method + "\"]");
-  }
-  const Registry& registry = context.plugins(common).registry();
+  const Registry& registry = context.plugins(cli.common).registry();
   const RunConfig config = RunConfig::load(file, overrides, registry);
   apply_runtime(config);
-  const engine::PipelineReport report = engine::run_pipeline(config, registry);
-  std::cout << engine::results_table(report, config.section("train").get_double("threshold"));
+  if (single_method && method.empty()) throw ConfigError("cpsd distill: missing --method NAME (one of [methods])");
+  const engine::RunPlan plan =
+      engine::make_plan(config, registry, single_method ? std::vector<std::string>{method} : std::vector<std::string>{});
+  if (plan.methods.empty()) {
+    throw ConfigError(file + ": no method to run: define [methods] (the paper's: base = "
+                      "[\".../configs/_base_/methods/paper.toml\"]) and choose them with run.methods");
+  }
+  if (single_method) {
+    if (plan.methods.front().branches.empty()) {
+      throw ConfigError("cpsd distill: method '" + method + "' has no teachers (it is the baseline); use `cpsd train`");
+    }
+  }
+  const engine::PipelineReport report = engine::run_pipeline(plan, config, registry);
+  std::cout << engine::results_table(report, plan.train.threshold);
   return 0;
 }
 

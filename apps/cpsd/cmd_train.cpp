@@ -7,59 +7,70 @@
 
 #include "cli.h"
 #include "cpsd/core/data/dataset_config.h"
-#include "cpsd/core/engine/pipeline.h"
-#include "cpsd/core/engine/trainer.h"
+#include "cpsd/core/engine/plan.h"
+#include "cpsd/core/engine/stages.h"
 #include "cpsd/core/runtime.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd::cli {
 namespace {
 
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 struct Part {
   std::string branch;  // "" = the baseline
   int64_t index = 0;
 };
 
-// "CGP:3", "dgp:0", "random:1", "full", or "auto" (SLURM_ARRAY_TASK_ID over the run's branches).
-Part parse_part(const std::string& text, const RunConfig& config) {
+// The branch of the plan named `text`, case-insensitively.
+std::string branch_named(const std::string& text, const engine::RunPlan& plan) {
+  for (const engine::BranchSpec& b : plan.branches) {
+    if (lower(b.name) == lower(text)) return b.name;
+  }
+  return plan.branch(text).name;  // throws, listing the branches
+}
+
+// "CGP:3", "dgp:0", "full" (a one-group branch), or "auto" (SLURM_ARRAY_TASK_ID over the
+// teachers of the run's branches in name order).
+Part parse_part(const std::string& text, const engine::RunPlan& plan) {
   if (text.empty()) return {};
-  std::string lower = text;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const int64_t k = config.section("partition").get_int("k");
-  if (lower == "full") return {"full", 0};
-  if (lower == "auto") {
+  if (lower(text) == "auto") {
     const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
     if (task == nullptr) throw ConfigError("--part auto needs SLURM_ARRAY_TASK_ID (a Slurm job array)");
-    std::vector<std::string> branches;
-    for (const std::string& m : config.section("run").get_string_list("methods")) {
-      for (const std::string& b : engine::branches_of(m)) {
-        if (std::find(branches.begin(), branches.end(), b) == branches.end()) branches.push_back(b);
-      }
-    }
-    std::sort(branches.begin(), branches.end());
+    std::vector<const engine::BranchSpec*> branches;
+    for (const engine::BranchSpec& b : plan.branches) branches.push_back(&b);
+    std::sort(branches.begin(), branches.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
     std::vector<Part> parts;
-    for (const std::string& b : branches) {
-      for (int64_t i = 0; i < (b == "full" ? 1 : k); ++i) parts.push_back({b, i});
+    for (const engine::BranchSpec* b : branches) {
+      for (int64_t i = 0; i < b->k; ++i) parts.push_back({b->name, i});
     }
     const long id = std::strtol(task, nullptr, 10);
     if (id < 0 || id >= static_cast<long>(parts.size())) {
       throw ConfigError("SLURM_ARRAY_TASK_ID " + std::string(task) + " is outside the run's " +
-                        std::to_string(parts.size()) + " teachers (use --array=0-" +
-                        std::to_string(parts.size() - 1) + ")");
+                        std::to_string(parts.size()) + " teachers (use --array=0-" + std::to_string(parts.size() - 1) +
+                        ")");
     }
     return parts[static_cast<std::size_t>(id)];
   }
-  const auto colon = lower.find(':');
-  if (colon == std::string::npos) throw ConfigError("--part '" + text + "': expected BRANCH:INDEX, e.g. CGP:0");
-  Part p{lower.substr(0, colon), 0};
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) {
+    const engine::BranchSpec& b = plan.branch(branch_named(text, plan));
+    if (b.k != 1) throw ConfigError("--part '" + text + "': expected BRANCH:INDEX, e.g. " + b.name + ":0");
+    return {b.name, 0};
+  }
+  Part p{branch_named(text.substr(0, colon), plan), 0};
   try {
-    p.index = std::stoll(lower.substr(colon + 1));
+    p.index = std::stoll(text.substr(colon + 1));
   } catch (const std::exception&) {
     throw ConfigError("--part '" + text + "': the index after ':' must be a number");
   }
+  const int64_t k = plan.branch(p.branch).k;
   if (p.index < 0 || p.index >= k) {
-    throw ConfigError("--part '" + text + "': index must be 0.." + std::to_string(k - 1) + " (partition.k = " +
-                      std::to_string(k) + ")");
+    throw ConfigError("--part '" + text + "': index must be 0.." + std::to_string(k - 1) + " (branch " + p.branch +
+                      " has k = " + std::to_string(k) + ")");
   }
   return p;
 }
@@ -67,54 +78,27 @@ Part parse_part(const std::string& text, const RunConfig& config) {
 }  // namespace
 
 int run_train(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   std::string file, part_text;
   std::vector<std::string> overrides;
   bool fresh = false;
-  po::options_description hidden;
-  po::options_description options("Options");
-  options.add_options()
+  CommandLine cli("train", "--config RUN.toml [--part CGP:i] [options]");
+  cli.add()
       ("config", po::value(&file), "run config (TOML)")
-      ("part", po::value(&part_text), "train one teacher: CGP:i, DGP:i, RANDOM:i, FULL, or auto (SLURM_ARRAY_TASK_ID)")
+      ("part", po::value(&part_text), "train one teacher: BRANCH:i (e.g. CGP:0), a one-group BRANCH (FULL), or auto (SLURM_ARRAY_TASK_ID)")
       ("set", po::value(&overrides)->composing(), "override a config key (repeatable)")
       ("fresh", po::bool_switch(&fresh), "start over instead of resuming from last.ckpt");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  po::variables_map values;
-  if (!parse("train", "--config RUN.toml [--part CGP:i] [options]", args, options, hidden, positional, values)) {
-    return 0;
-  }
+  if (!cli.parse(args)) return 0;
   if (file.empty()) throw ConfigError("cpsd train: missing --config FILE");
-  const Registry& registry = context.plugins(common).registry();
+  const Registry& registry = context.plugins(cli.common).registry();
   const RunConfig config = RunConfig::load(file, overrides, registry);
   apply_runtime(config);
-  const Part part = parse_part(part_text, config);
-  const std::filesystem::path run_dir = engine::run_directory(config);
-  auto train = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::train));
-  auto val = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::val));
-  if (val->class_names != train->class_names) throw ConfigError("the validation split's classes differ from the training split's");
-
-  const engine::TrainSettings settings = engine::read_train_settings(config, part.branch.empty() ? "train" : "teachers");
-  std::vector<int64_t> classes;
-  std::string name = "baseline";
-  std::filesystem::path dir = run_dir / "baseline";
-  if (part.branch.empty()) {
-    for (int64_t c = 0; c < train->num_classes(); ++c) classes.push_back(c);
-  } else {
-    const auto groups = engine::partition_groups(part.branch, config, registry, data::dataset_statistics(*train),
-                                                 run_dir / "partitions");
-    classes = groups[static_cast<std::size_t>(part.index)];
-    name = part.branch + "_" + std::to_string(part.index);
-    dir = run_dir / "teachers" / name;
-  }
-  std::vector<engine::Job> jobs = {engine::make_job(config, registry, *train, name, classes, dir, settings.ema)};
-  jobs[0].positives_only = !part.branch.empty() && config.section("teachers").get_string("images") == "positive";
-  if (!part.branch.empty() && config.section("teachers").get_string("init") == "baseline") {
-    engine::start_from_baseline(jobs, config, registry, *train, run_dir / "baseline");
-  }
-  const engine::JobResult r = engine::train_jobs(jobs, settings, config, train, val, !fresh).front();
-  std::printf("%s: best mAP %.2f at epoch %lld (%s weights): %s\n", name.c_str(), r.best_map,
-              static_cast<long long>(r.best_epoch), r.best_source.c_str(), (dir / "best.ckpt").c_str());
+  const engine::RunPlan plan = engine::make_plan(config, registry);
+  const Part part = parse_part(part_text, plan);
+  const engine::JobResult r = engine::train_one(plan, config, registry, part.branch, part.index, !fresh);
+  const std::filesystem::path dir =
+      part.branch.empty() ? plan.layout.baseline() : plan.layout.teacher(plan.branch(part.branch).teacher(part.index));
+  std::printf("%s: best mAP %.2f at epoch %lld (%s weights): %s\n", r.name.c_str(), r.best.map,
+              static_cast<long long>(r.best.epoch), r.best.source.c_str(), engine::RunLayout::best(dir).c_str());
   return 0;
 }
 

@@ -35,49 +35,37 @@ std::vector<std::string> images_in(const std::vector<std::string>& inputs) {
   return out;
 }
 
-std::string run_dir_argument(const std::string& command, const std::vector<std::string>& args, CommonOptions& common,
-                             bool& help) {
+// RUN_DIR of `cpsd plot` / `cpsd report`; empty when --help was printed.
+std::string run_dir_argument(const std::string& command, const std::vector<std::string>& args, CommonOptions& common) {
   std::string run;
-  po::options_description hidden;
-  hidden.add_options()("run", po::value(&run), "run directory");
-  po::options_description options("Options");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  positional.add("run", 1);
-  po::variables_map values;
-  help = !parse(command, "RUN_DIR [options]", args, options, hidden, positional, values);
-  if (!help && run.empty()) throw ConfigError("cpsd " + command + ": missing RUN_DIR (a directory `cpsd run` wrote)");
-  if (!help && !fs::is_directory(run)) throw ConfigError("cpsd " + command + ": " + run + ": no such directory");
+  CommandLine cli(command, "RUN_DIR [options]");
+  cli.positional("run", &run, "run directory");
+  if (!cli.parse(args)) return "";
+  common = cli.common;
+  if (run.empty()) throw ConfigError("cpsd " + command + ": missing RUN_DIR (a directory `cpsd run` wrote)");
+  if (!fs::is_directory(run)) throw ConfigError("cpsd " + command + ": " + run + ": no such directory");
   return run;
 }
 
 }  // namespace
 
 int run_cam(const std::vector<std::string>& args, Context& context) {
-  CommonOptions common;
   std::vector<std::string> checkpoints, titles, inputs;
   std::string class_name, out, run, maps;
-  po::options_description hidden;
-  hidden.add_options()("inputs", po::value(&inputs)->composing(), "images or directories");
-  po::options_description options("Options");
-  options.add_options()
+  bool save_maps = false;
+  CommandLine cli("cam", "(--checkpoint CKPT ... | --run RUN_DIR) --class NAME --out DIR IMAGES...|DIR");
+  cli.positional("inputs", &inputs, "images or directories", -1);
+  cli.add()
       ("checkpoint", po::value(&checkpoints)->composing(), "a model to show (repeatable: one column each)")
-      ("run", po::value(&run), "instead: a run directory; shows the CGP and DGP teachers holding the class and the student")
+      ("run", po::value(&run), "instead: a run directory; shows each teacher of its best student holding the class, and the student")
       ("class", po::value(&class_name), "class name to explain")
       ("out", po::value(&out), "directory for the picture (cam_<class>.png)")
-      ("save-maps", po::bool_switch(), "also write each raw map as a grey PNG");
-  add_common_options(options, common);
-  po::positional_options_description positional;
-  positional.add("inputs", -1);
-  po::variables_map values;
-  if (!parse("cam", "(--checkpoint CKPT ... | --run RUN_DIR) --class NAME --out DIR IMAGES...|DIR", args, options,
-             hidden, positional, values)) {
-    return 0;
-  }
+      ("save-maps", po::bool_switch(&save_maps), "also write each raw map as a grey PNG");
+  if (!cli.parse(args)) return 0;
   if (class_name.empty()) throw ConfigError("cpsd cam: missing --class NAME");
   if (out.empty()) throw ConfigError("cpsd cam: missing --out DIR");
   if (checkpoints.empty() == run.empty()) throw ConfigError("cpsd cam: give --checkpoint FILE(s) or --run RUN_DIR");
-  const Registry& registry = context.plugins(common).registry();
+  const Registry& registry = context.plugins(cli.common).registry();
   std::vector<vis::CamModel> models;
   if (!run.empty()) {
     models = vis::cam_models_of_run(run, class_name);
@@ -87,7 +75,7 @@ int run_cam(const std::vector<std::string>& args, Context& context) {
   const std::vector<std::string> images = images_in(inputs);
   const fs::path png = fs::path(out) / ("cam_" + class_name + ".png");
   const std::vector<double> scores = vis::draw_activation_maps(models, class_name, images, png, registry,
-                                                               values["save-maps"].as<bool>() ? fs::path(out) : fs::path());
+                                                               save_maps ? fs::path(out) : fs::path());
   for (std::size_t i = 0; i < images.size(); ++i) {
     std::printf("%s", images[i].c_str());
     for (std::size_t m = 0; m < models.size(); ++m) {
@@ -101,18 +89,16 @@ int run_cam(const std::vector<std::string>& args, Context& context) {
 
 int run_plot(const std::vector<std::string>& args, Context&) {
   CommonOptions common;
-  bool help = false;
-  const std::string run = run_dir_argument("plot", args, common, help);
-  if (help) return 0;
+  const std::string run = run_dir_argument("plot", args, common);
+  if (run.empty()) return 0;
   for (const fs::path& p : vis::plot_run(run)) std::printf("wrote %s\n", p.c_str());
   return 0;
 }
 
 int run_report(const std::vector<std::string>& args, Context& context) {
   CommonOptions common;
-  bool help = false;
-  const std::string run = run_dir_argument("report", args, common, help);
-  if (help) return 0;
+  const std::string run = run_dir_argument("report", args, common);
+  if (run.empty()) return 0;
   std::printf("wrote %s\n", vis::write_report(run, context.plugins(common).registry()).c_str());
   return 0;
 }
