@@ -80,9 +80,9 @@ TEST(Cli, PluginsShowPrintsDefaults) {
 class CliConfig : public ::testing::Test {
  protected:
   void SetUp() override {
-    test::write_file(tmp_ / "good.toml", "[model]\nbackbone = \"hello_cnn\"\nnum_classes = 5\n"
-                                         "input_size = 32\n[backbone.hello_cnn]\nwidth = 4\n");
-    test::write_file(tmp_ / "bad.toml", "[model]\nbackbone = \"hello_cnn\"\n[backbone.hello_cnn]\n"
+    test::write_file(tmp_ / "good.toml", "[model]\nbackbone = \"hello_cnn\"\nhead = \"linear\"\nnum_classes = 5\n"
+                                         "input_size = 32\n[train]\nloss = \"asl\"\n[backbone.hello_cnn]\nwidth = 4\n");
+    test::write_file(tmp_ / "bad.toml", "[model]\nbackbone = \"hello_cnn\"\nhead = \"linear\"\n[backbone.hello_cnn]\n"
                                         "depth = 4\n");
   }
   std::vector<std::string> with_hello(std::vector<std::string> args) {
@@ -96,7 +96,7 @@ class CliConfig : public ::testing::Test {
 TEST_F(CliConfig, CheckAndShow) {
   auto r = run_cpsd(with_hello({"config", "check", (tmp_ / "good.toml").string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("ok (backbone/hello_cnn, head/linear, loss/asl, decomposer/cgp)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok (backbone/hello_cnn, head/linear, loss/asl)"), std::string::npos) << r.out;
   r = run_cpsd(with_hello({"config", "show", (tmp_ / "good.toml").string(), "--set",
                            "runtime.threads=3"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -110,7 +110,7 @@ TEST_F(CliConfig, CheckAndShow) {
 
 TEST_F(CliConfig, ConfigErrors) {
   expect_error(run_cpsd(with_hello({"config", "check", (tmp_ / "bad.toml").string()})), 2,
-               "bad.toml:4:9: unknown option 'backbone.hello_cnn.depth'");
+               "bad.toml:5:9: unknown option 'backbone.hello_cnn.depth'");
   expect_error(run_cpsd({"config", "check", (tmp_ / "absent.toml").string()}), 2,
                "config file not found");
   expect_error(run_cpsd(with_hello({"config", "check", (tmp_ / "good.toml").string(), "--set",
@@ -133,15 +133,15 @@ TEST_F(CliConfig, ModelInfoBuildsAndRunsThePluginModel) {
 }
 
 TEST_F(CliConfig, ModelInfoErrorsFromInsidePlugins) {
-  test::write_file(tmp_ / "w.toml", "[model]\nbackbone = \"hello_cnn\"\nnum_classes = 2\n"
+  test::write_file(tmp_ / "w.toml", "[model]\nbackbone = \"hello_cnn\"\nhead = \"linear\"\nnum_classes = 2\n"
                                     "[backbone.hello_cnn]\nwidth = 0\n");
   expect_error(run_cpsd(with_hello({"model", "info", "--config", (tmp_ / "w.toml").string()})), 2,
-               "w.toml:5:9: backbone.hello_cnn.width: must be in 1..1024");
-  test::write_file(tmp_ / "t.toml", "[model]\nbackbone = \"throws_runtime\"\nnum_classes = 2\n");
+               "w.toml:6:9: backbone.hello_cnn.width: must be in 1..1024");
+  test::write_file(tmp_ / "t.toml", "[model]\nbackbone = \"throws_runtime\"\nhead = \"linear\"\nnum_classes = 2\n");
   expect_error(run_cpsd({"model", "info", "--config", (tmp_ / "t.toml").string(), "--plugin-path",
                          test::fixture_dir("throws_in_create").string()}),
                1, "backbone/throws_runtime");
-  test::write_file(tmp_ / "n.toml", "[model]\nbackbone = \"hello_cnn\"\n");
+  test::write_file(tmp_ / "n.toml", "[model]\nbackbone = \"hello_cnn\"\nhead = \"linear\"\n");
   expect_error(run_cpsd(with_hello({"model", "info", "--config", (tmp_ / "n.toml").string()})), 2,
                "model.num_classes: must be >= 1");
 }
@@ -178,7 +178,7 @@ std::pair<uint32_t, uint32_t> png_size(const std::string& bytes) {
 }
 
 TEST_F(CliPartition, WritesPartitionSummaryAndPicture) {
-  const auto r = run_cpsd({"partition", "--stats", path("stats.json"), "--k", "2", "--out",
+  const auto r = run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k", "2", "--out",
                            path("part.json"), "--set", "decomposer.cgp.tau=2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("decomposer/cgp: k = 2, seed = 0, 6 classes"), std::string::npos) << r.out;
@@ -208,32 +208,32 @@ TEST_F(CliPartition, FromARunConfig) {
   test::write_file(tmp_ / "run.toml",
                    "[partition]\ndecomposer = \"cgp\"\nk = 2\nstatistics = \"stats.json\"\n"
                    "[decomposer.cgp]\ntau = 2.0\n");
-  const auto r = run_cpsd({"partition", "--config", path("run.toml"), "--out", path("p.json")});
+  const auto r = run_cpsd({"partition", "--decomposer", "cgp", "--config", path("run.toml"), "--out", path("p.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("decomposer/cgp: k = 2"), std::string::npos);
 }
 
 TEST_F(CliPartition, ErrorsAreOneLineAndWriteNothing) {
-  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--k", "7", "--out",
+  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k", "7", "--out",
                          path("bad.json")}),
                2, "choose 1 <= k <= 6");
   EXPECT_FALSE(std::filesystem::exists(tmp_ / "bad.json"));
   EXPECT_FALSE(std::filesystem::exists(tmp_ / "bad.png"));
-  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--k", "2"}), 2,
+  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k", "2"}), 2,
                "missing --out");
-  expect_error(run_cpsd({"partition", "--stats", path("nope.json"), "--out", path("x.json")}), 2,
+  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("nope.json"), "--out", path("x.json")}), 2,
                "nope.json: file not found");
   expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--decomposer", "cpg",
                          "--out", path("x.json")}),
                2, "did you mean 'cgp'");
-  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--format", "csv", "--out",
+  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--format", "csv", "--out",
                          path("x.json")}),
                2, "unknown partition format 'csv'");
-  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--set",
+  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--set",
                          "decomposer.cgp.tau=-1", "--out", path("x.json")}),
                2, "decomposer.cgp.tau: must be > 0");
   test::write_file(tmp_ / "nostats.toml", "[partition]\nk = 2\n");
-  expect_error(run_cpsd({"partition", "--config", path("nostats.toml"), "--out", path("x.json")}),
+  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--config", path("nostats.toml"), "--out", path("x.json")}),
                2, "data.train.annotations: not set");
 }
 
@@ -270,11 +270,11 @@ TEST_F(CliData, CheckStatsAndPartitionFromTheTrainingSet) {
   r = run_cpsd({"data", "stats", "--config", path("run.toml"), "--out", path("stats.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(test::read_file(dir_->path() / "stats.json").find("\"num_images\": 80"), std::string::npos);
-  r = run_cpsd({"partition", "--config", path("run.toml"), "--out", path("p.json")});
+  r = run_cpsd({"partition", "--decomposer", "cgp", "--config", path("run.toml"), "--out", path("p.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("k = 4, seed = 0, 30 classes"), std::string::npos) << r.out;
   // The same statistics from the file give the same partition.
-  r = run_cpsd({"partition", "--stats", path("stats.json"), "--k", "4", "--out", path("q.json")});
+  r = run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k", "4", "--out", path("q.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto groups = [](const std::string& text) { return text.substr(text.find("\"groups\"")); };
   EXPECT_EQ(groups(test::read_file(dir_->path() / "p.json")), groups(test::read_file(dir_->path() / "q.json")));

@@ -44,11 +44,13 @@ TEST_F(RunConfigTest, EmptyConfigGetsHostDefaults) {
   EXPECT_EQ(c.section("runtime").get_int("threads"), 0);
   EXPECT_EQ(c.section("runtime").get_string("log_level"), "info");
   EXPECT_EQ(c.selected(Kind::backbone), "");
-  EXPECT_EQ(c.selected(Kind::head), "linear");
-  EXPECT_EQ(c.selected(Kind::loss), "asl");
+  // The host chooses no plugin: configs name theirs (configs/_base_ holds the usual ones).
+  EXPECT_EQ(c.selected(Kind::head), "");
+  EXPECT_EQ(c.selected(Kind::loss), "");
   // Selected implementations get their plugin defaults.
-  EXPECT_DOUBLE_EQ(c.plugin_options(Kind::loss, "asl").get_double("gamma_neg"), 4.0);
-  EXPECT_EQ(c.plugin_options(Kind::head, "linear").scope(), "head.linear");
+  const RunConfig s = parse("[model]\nhead = \"linear\"\n[train]\nloss = \"asl\"\n");
+  EXPECT_DOUBLE_EQ(s.plugin_options(Kind::loss, "asl").get_double("gamma_neg"), 4.0);
+  EXPECT_EQ(s.plugin_options(Kind::head, "linear").scope(), "head.linear");
 }
 
 TEST_F(RunConfigTest, PluginTableOverridesDefaults) {

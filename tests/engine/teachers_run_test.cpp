@@ -104,7 +104,7 @@ TEST_F(TeacherRuns, EarlyStoppingKeepsTheBestEpochAndStaysStopped) {
     const fs::path dir = run("early") / "teachers" / teacher;
     EXPECT_EQ(json(dir / "metrics.json").size(), 2u) << teacher;
     EXPECT_EQ(engine::read_checkpoint_meta(dir / "last.ckpt").epoch, 2) << teacher;
-    EXPECT_EQ(engine::read_checkpoint_meta(dir / "best.ckpt").best_epoch, 1) << teacher;
+    EXPECT_EQ(engine::read_checkpoint_meta(dir / "best.ckpt").best.epoch, 1) << teacher;
     EXPECT_NE(r.err.find(std::string(teacher) + " stops early: no better mAP for 1 epochs"), std::string::npos);
   }
   // Run again: stopped teachers are not trained further.
@@ -121,7 +121,6 @@ TEST_F(TeacherRuns, TeachersStartFromTheTrainedBaseline) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("teachers start from the baseline's epoch"), std::string::npos) << r.err;
   const auto base = weights(run("from-baseline") / "baseline" / "best.ckpt");
-  const auto partition = json(run("from-baseline") / "partitions" / "dgp2.json");
   for (int t = 0; t < 2; ++t) {
     const fs::path ckpt = run("from-baseline") / "teachers" / ("dgp_" + std::to_string(t)) / "best.ckpt";
     const auto teacher = weights(ckpt);
@@ -222,10 +221,14 @@ TEST_F(TeacherRuns, HeldOutWeightsFollowTheGainOfEachTeacher) {
       EXPECT_NEAR(b["weights"][c].get<double>(), expected, 1e-6) << branch << " class " << c;
     }
   }
-  // Weighting needs a held-out share and the baseline.
+  // Weighting needs a held-out share: the plan says so before anything trains.
   auto bad = run_cpsd(run_args("no-holdout", {"distill.weighting=\"teacher\""}));
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.last_error_line().find("data.holdout: is 0"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.last_error_line().find("distill.weighting: compares teachers and baseline on held-out training "
+                                       "images: set data.holdout"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_FALSE(fs::exists(run("no-holdout") / "baseline"));
 }
 
 TEST_F(TeacherRuns, ResumeRefusesAModelOfAnotherShape) {
@@ -236,6 +239,59 @@ TEST_F(TeacherRuns, ResumeRefusesAModelOfAnotherShape) {
   EXPECT_NE(r.last_error_line().find("was trained with another model than the config builds now"),
             std::string::npos)
       << r.err;
+}
+
+// The paper's six methods come from configs/_base_/methods/paper.toml (the tiny base uses
+// it); a branch's teachers are trained once for every method that lists it.
+TEST_F(TeacherRuns, ThePapersSixMethodsShareTheirTeachers) {
+  const auto r = run_cpsd(run_args("six", {"train.epochs=1",
+                                           "run.methods=[\"baseline\", \"sd\", \"cgpd\", \"dgpd\", \"cpsd\", \"random\"]"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("stage teachers: 7 models (cgp 2, dgp 2, full 1, random 2)"), std::string::npos) << r.err;
+  for (const char* teacher : {"cgp_0", "dgp_1", "full_0", "random_1"}) {
+    const std::string line = std::string(teacher) + " epoch 1:";
+    const auto first = r.err.find(line);
+    ASSERT_NE(first, std::string::npos) << teacher;
+    EXPECT_EQ(r.err.find(line, first + 1), std::string::npos) << teacher << " trained twice";
+  }
+  EXPECT_NE(r.err.find("stage students: 5 models (sd, cgpd, dgpd, cpsd, random)"), std::string::npos) << r.err;
+  const Json results = json(run("six") / "results.json");
+  ASSERT_EQ(results["results"].size(), 6u);
+  EXPECT_TRUE(results["results"][0]["baseline"].get<bool>());
+  EXPECT_EQ(results["results"][4]["branches"], Json::array({"cgp", "dgp"}));
+  const auto sizes = fs::directory_iterator(run("six") / "teachers");
+  EXPECT_EQ(std::count_if(fs::begin(sizes), fs::end(sizes), [](const auto& e) { return e.is_directory(); }), 7);
+}
+
+// `cpsd config check` builds the plan: every bad choice fails there, in one line naming it.
+TEST_F(TeacherRuns, ConfigCheckRejectsEveryBadChoice) {
+  const std::string config = (dir_->path() / "tiny.toml").string();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"distill.mode=\"foo\"", "distill.mode: must be \"online\" or \"cached\", not \"foo\""},
+      {"distill.teacher_mode=\"x\"", "distill.teacher_mode: must be \"eval\" or \"train\""},
+      {"teachers.images=\"x\"", "teachers.images: must be \"all\" or \"positive\""},
+      {"teachers.init=\"scratch\"", "teachers.init: must be \"pretrained\" or \"baseline\""},
+      {"train.optimizer=\"sgd\"", "train.optimizer: must be \"adam\" or \"adamw\", not \"sgd\""},
+      {"train.schedule=\"cosine\"", "train.schedule: must be \"onecycle\" or \"constant\""},
+      {"distill.weighting=\"per_class\"", "distill.weighting: must be \"none\", \"class\" or \"teacher\""},
+      {"run.methods=[\"cpds\"]", "run.methods: unknown method 'cpds' (known: baseline, cgpd, cpsd, dgpd, random, sd) (did you mean 'cpsd'?)"},
+      {"methods.mine=[\"cgpp\"]", "methods.mine: unknown branch 'cgpp'"},
+      {"branches.cgp.decomposer=\"cgq\"", "branches.cgp.decomposer: unknown decomposer 'cgq'"},
+      {"branches.cgp.kk=3", "branches.cgp.kk: unknown branch option"},
+      {"branches.cgp.k=-1", "branches.cgp.k: must be >= 1"},
+      {"branches.cgp.options.tau=\"x\"", "decomposer.cgp.tau: expected"},
+      {"teachers.patience=-1", "teachers.patience: must be >= 0"},
+  };
+  for (const auto& [set, message] : cases) {
+    const auto r = run_cpsd({"config", "check", config, "--set", set});
+    EXPECT_EQ(r.exit_code, 2) << set;
+    EXPECT_NE(r.last_error_line().find(message), std::string::npos) << set << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << set << ": " << r.err;
+  }
+  const auto ok = run_cpsd({"config", "check", config});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("method cpsd: cgp (decomposer/cgp, k = 2) + dgp (decomposer/dgp, k = 2)"), std::string::npos)
+      << ok.out;
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ const Registry& registry() {
 // A width-`width` ResNet with the head of `head_toml` ("" = linear) for `classes` classes.
 std::shared_ptr<MultiLabelModel> model(const std::string& head_toml, int64_t classes, int width = 4) {
   const std::string toml = "[backbone.resnet]\nwidth = " + std::to_string(width) + "\nstem = \"small\"\n" +
-                           (head_toml.empty() ? "[model]\n" : head_toml) + "backbone = \"resnet\"\n";
+                           (head_toml.empty() ? "[model]\nhead = \"linear\"\n" : head_toml) + "backbone = \"resnet\"\n";
   const RunConfig config = RunConfig::parse(toml, "model.toml", {}, registry());
   std::vector<std::string> names;
   for (int64_t c = 0; c < classes; ++c) names.push_back("c" + std::to_string(c));

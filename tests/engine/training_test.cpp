@@ -82,7 +82,7 @@ TEST_F(Training, TrainWritesCheckpointsAndMetrics) {
   EXPECT_EQ(last.epoch, 3);
   EXPECT_EQ(last.step, 3 * 6);  // 96 images / 16
   EXPECT_EQ(last.class_names.size(), 30u);
-  EXPECT_GT(last.best_map, 0);
+  EXPECT_GT(last.best.map, 0);
   EXPECT_TRUE(std::filesystem::exists(dir / "best.ckpt"));
   const std::string csv = test::read_file(dir / "metrics.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv;  // header + 3 epochs
@@ -144,7 +144,7 @@ TEST_F(Training, PipelineEvalAndPredict) {
   EXPECT_NE(r.out.find("| baseline |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| cpsd |"), std::string::npos) << r.out;
   const auto dir = run("pipeline");
-  for (const char* f : {"config.toml", "statistics.json", "partitions/cgp2.json", "partitions/dgp2.png",
+  for (const char* f : {"config.toml", "statistics.json", "partitions/cgp.k2.json", "partitions/dgp.k2.png",
                         "teachers/manifest.json", "teachers/cgp_1/best.ckpt", "teachers/dgp_0/best.ckpt",
                         "cpsd/best.ckpt", "results.md", "results.json"}) {
     EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;

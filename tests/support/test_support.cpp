@@ -96,7 +96,8 @@ void make_tiny_run_base(const fs::path& dir, int train_images, int val_images, i
                            std::to_string(train_images), "--val-images", std::to_string(val_images), "--seed",
                            std::to_string(seed)});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  write_file(dir / "tiny_base.toml", R"([runtime]
+  write_file(dir / "tiny_base.toml", "base = [\"" + (source_dir() / "configs/_base_/methods/paper.toml").string() +
+                                         "\"]\n" + R"([runtime]
 threads = 1
 [data]
 root = "fs"
@@ -110,6 +111,11 @@ annotations = "annotations/instances_val.json"
 images = "val"
 [model]
 backbone = "resnet"
+head = "linear"
+[train]
+loss = "asl"
+[distill]
+loss = "distill"
 [backbone.resnet]
 width = 4
 stem = "small"

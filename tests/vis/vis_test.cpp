@@ -77,6 +77,7 @@ cutout = 0.0
 randaugment = false
 [model]
 backbone = "resnet"
+head = "linear"
 [backbone.resnet]
 width = 8
 stem = "small"

@@ -70,7 +70,7 @@ void expect_forward(MultiLabelModel& model, int64_t size) {
 }
 
 TEST_F(PaperModels, TResNetL) {
-  auto model = build("[model]\nbackbone = \"tresnet_l\"\n[head.linear]\ninit_std = 0.01\n");
+  auto model = build("[model]\nbackbone = \"tresnet_l\"\nhead = \"linear\"\n[head.linear]\ninit_std = 0.01\n");
   const auto keys = shapes(*model);
   EXPECT_NEAR(count(model->backbone().parameters()) / 1e6, 53.56, 0.005);
   EXPECT_NEAR(count(model->parameters()) / 1e6, 53.75, 0.005);
@@ -87,7 +87,7 @@ TEST_F(PaperModels, TResNetL) {
 }
 
 TEST_F(PaperModels, TResNetLoadsInplaceAbnCheckpointsConverted) {
-  auto model = build("[model]\nbackbone = \"tresnet_m\"\n");
+  auto model = build("[model]\nbackbone = \"tresnet_m\"\nhead = \"linear\"\n");
   // Write the model's weights in the original InplaceABN naming, with negative scales.
   StateDict original;
   std::vector<std::pair<std::string, torch::Tensor>> state;
@@ -111,7 +111,7 @@ TEST_F(PaperModels, TResNetLoadsInplaceAbnCheckpointsConverted) {
     original.emplace_back(name, value);
   }
   original.emplace_back("body.layer2.0.conv1.1.aa.filt", torch::ones({1}));
-  auto fresh = build("[model]\nbackbone = \"tresnet_m\"\n");
+  auto fresh = build("[model]\nbackbone = \"tresnet_m\"\nhead = \"linear\"\n");
   const auto [b, h] = load_pretrained(*fresh, original, {}, "original.pth");
   EXPECT_EQ(b.missing.size(), 0u) << b.summary();
   EXPECT_EQ(b.unexpected.size(), 0u) << b.summary();

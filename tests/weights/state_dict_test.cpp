@@ -131,7 +131,7 @@ PluginManager* Parity::manager_ = nullptr;
 
 void expect_same_outputs(const std::string& arch, const std::filesystem::path& dir, const Registry& registry) {
   const RunConfig config = RunConfig::parse(
-      "[runtime]\nthreads = 0\n[model]\nbackbone = \"" + arch + "\"\npretrained = \"" + (dir / (arch + ".pth")).string() +
+      "[runtime]\nthreads = 0\n[model]\nhead = \"linear\"\nbackbone = \"" + arch + "\"\npretrained = \"" + (dir / (arch + ".pth")).string() +
           "\"\n",
       "parity.toml", {}, registry);
   std::vector<std::string> names(1000, "c");
@@ -162,7 +162,7 @@ TEST(PredictParity, TorchvisionClassifierGivesPyTorchsScores) {
   const std::string cmd = "/usr/bin/python3 " + (test::source_dir() / "tests/weights/make_fixtures.py").string() +
                           " " + tmp.path().string() + " predict 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  test::write_file(tmp / "r18.toml", "[model]\nbackbone = \"resnet18\"\nnum_classes = 1000\n"
+  test::write_file(tmp / "r18.toml", "[model]\nbackbone = \"resnet18\"\nhead = \"linear\"\nnum_classes = 1000\n"
                                      "[data]\nimage_size = 224\nnormalize = \"imagenet\"\n");
   const auto r = test::run_cpsd({"predict", "--config", (tmp / "r18.toml").string(), "--pretrained",
                                  (tmp / "resnet18.pth").string(), "--out", (tmp / "p.csv").string(),

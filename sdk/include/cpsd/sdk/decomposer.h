@@ -55,7 +55,8 @@ class CPSD_SDK_API Decomposer {
 
   /// Returns exactly k groups covering 0..m-1 once each, deterministic for (stats, k,
   /// seed). Throws ConfigError if k < 1 or k > m, or if stats are inconsistent (sizes,
-  /// negative counts).
+  /// negative counts). A decomposer may serve only some k (decomposer/full: k = 1) and
+  /// throws ConfigError naming them for the others.
   virtual Partition decompose(const LabelStatistics& stats, int64_t k, uint64_t seed) const = 0;
 };
 
