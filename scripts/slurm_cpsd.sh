@@ -6,7 +6,8 @@
 #   sbatch --dependency=afterok:<array job id> scripts/slurm_cpsd.sh rest configs/paper/...toml
 #
 # With k = 5 and methods baseline + cpsd the array has 2k = 10 tasks: task t trains the
-# t-th teacher of the run's branches in sorted order (cgp_0..cgp_4, dgp_0..dgp_4); every task
+# t-th teacher of the run's branches in sorted order (cgp_0..cgp_4, dgp_0..dgp_4; in general
+# the array has the sum of the k of the branches `cpsd config check` lists); every task
 # writes into the same run directory (run.output/run.name, on a shared file system), and
 # `cpsd run` finds the finished teachers and does not train them again. The partitions are
 # deterministic, so every task computes the same ones.
