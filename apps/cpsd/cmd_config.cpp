@@ -17,7 +17,8 @@ int run_config(const std::vector<std::string>& args, Context& context) {
   CommandLine cli("config", "check|show FILE [--set KEY=VALUE ...] [options]");
   cli.positional("action", &action, "check | show").positional("file", &file, "run config (TOML)");
   cli.overrides(overrides);
-  cli.add()("defaults", po::bool_switch(&defaults), "show: print the host's sections with their defaults");
+  cli.add()("defaults", po::bool_switch(&defaults),
+            "show: print the host's sections with their defaults");
   if (!cli.parse(args)) return 0;
   if (action != "check" && action != "show") {
     throw ConfigError("cpsd config: expected `check FILE` or `show FILE`" +
@@ -49,7 +50,8 @@ int run_config(const std::vector<std::string>& args, Context& context) {
     if (m.branches.empty()) std::cout << "the baseline";
     for (std::size_t i = 0; i < m.branches.size(); ++i) {
       const engine::BranchSpec& b = plan.branch(m.branches[i]);
-      std::cout << (i ? " + " : "") << b.name << " (decomposer/" << b.decomposer << ", k = " << b.k << ")";
+      std::cout << (i ? " + " : "") << b.name << " (decomposer/" << b.decomposer << ", k = " << b.k
+                << (b.owns_teachers() ? "" : ", the teachers of " + b.teachers_of) << ")";
     }
     std::cout << '\n';
   }

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "cpsd/core/engine/checkpoint.h"
 #include "test_support.h"
@@ -20,9 +20,9 @@ using Json = nlohmann::json;
 using test::run_cpsd;
 namespace fs = std::filesystem;
 
-class TeacherRuns : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class TeacherRuns : public test::SharedFixture<TeacherRuns> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     dir_ = new test::TempDir();
     test::make_tiny_run_base(dir_->path(), 96, 32, 4);
     test::write_file(dir_->path() / "tiny.toml", R"(base = "tiny_base.toml"
@@ -42,8 +42,9 @@ methods = ["baseline", "cpsd"]
   }
   static void TearDownTestSuite() { delete dir_; }
   static std::vector<std::string> run_args(const std::string& name, std::vector<std::string> sets) {
-    std::vector<std::string> a = {"run", (dir_->path() / "tiny.toml").string(), "--set",
-                                  "run.output=\"" + dir_->path().string() + "\"", "--set", "run.name=\"" + name + "\""};
+    std::vector<std::string> a = {"run",   (dir_->path() / "tiny.toml").string(),
+                                  "--set", "run.output=\"" + dir_->path().string() + "\"",
+                                  "--set", "run.name=\"" + name + "\""};
     for (const std::string& s : sets) {
       a.push_back("--set");
       a.push_back(s);
@@ -62,17 +63,18 @@ std::map<std::string, torch::Tensor> weights(const fs::path& checkpoint) {
   archive.load_from(checkpoint.string());
   archive.read("model", model);
   std::map<std::string, torch::Tensor> out;
-  std::function<void(torch::serialize::InputArchive&, const std::string&)> walk = [&](auto& a, const std::string& p) {
-    for (const std::string& key : a.keys()) {
-      torch::Tensor t;
-      torch::serialize::InputArchive nested;
-      if (a.try_read(key, t)) {
-        out[p + key] = t;
-      } else if (a.try_read(key, nested)) {
-        walk(nested, p + key + ".");
-      }
-    }
-  };
+  std::function<void(torch::serialize::InputArchive&, const std::string&)> walk =
+      [&](auto& a, const std::string& p) {
+        for (const std::string& key : a.keys()) {
+          torch::Tensor t;
+          torch::serialize::InputArchive nested;
+          if (a.try_read(key, t)) {
+            out[p + key] = t;
+          } else if (a.try_read(key, nested)) {
+            walk(nested, p + key + ".");
+          }
+        }
+      };
   walk(model, "");
   EXPECT_GT(out.count("head.fc.weight"), 0u) << checkpoint;
   return out;
@@ -96,8 +98,9 @@ std::vector<double> eval_ap(const fs::path& checkpoint) {
 TEST_F(TeacherRuns, EarlyStoppingKeepsTheBestEpochAndStaysStopped) {
   // Frozen BatchNorm and a vanishing learning rate: the teachers' mAP cannot improve after
   // epoch 1, so with patience 1 each stops after epoch 2 of its cap of 4.
-  const std::vector<std::string> sets = {"teachers.epochs=4", "teachers.patience=1", "teachers.lr=1e-12",
-                                         "backbone.resnet.frozen_bn=true", "run.methods=[\"baseline\", \"cgpd\"]"};
+  const std::vector<std::string> sets = {"teachers.epochs=4", "teachers.patience=1",
+                                         "teachers.lr=1e-12", "backbone.resnet.frozen_bn=true",
+                                         "run.methods=[\"baseline\", \"cgpd\"]"};
   auto r = run_cpsd(run_args("early", sets));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* teacher : {"cgp_0", "cgp_1"}) {
@@ -105,7 +108,8 @@ TEST_F(TeacherRuns, EarlyStoppingKeepsTheBestEpochAndStaysStopped) {
     EXPECT_EQ(json(dir / "metrics.json").size(), 2u) << teacher;
     EXPECT_EQ(engine::read_checkpoint_meta(dir / "last.ckpt").epoch, 2) << teacher;
     EXPECT_EQ(engine::read_checkpoint_meta(dir / "best.ckpt").best.epoch, 1) << teacher;
-    EXPECT_NE(r.err.find(std::string(teacher) + " stops early: no better mAP for 1 epochs"), std::string::npos);
+    EXPECT_NE(r.err.find(std::string(teacher) + " stops early: no better mAP for 1 epochs"),
+              std::string::npos);
   }
   // Run again: stopped teachers are not trained further.
   r = run_cpsd(run_args("early", sets));
@@ -116,13 +120,15 @@ TEST_F(TeacherRuns, EarlyStoppingKeepsTheBestEpochAndStaysStopped) {
 TEST_F(TeacherRuns, TeachersStartFromTheTrainedBaseline) {
   // With a vanishing learning rate and frozen BatchNorm, a teacher ends where it started:
   // the baseline's backbone and its classes' classifier rows.
-  auto r = run_cpsd(run_args("from-baseline", {"teachers.init=\"baseline\"", "teachers.lr=1e-12",
-                                               "backbone.resnet.frozen_bn=true", "run.methods=[\"baseline\", \"dgpd\"]"}));
+  auto r = run_cpsd(run_args(
+      "from-baseline", {"teachers.init=\"baseline\"", "teachers.lr=1e-12",
+                        "backbone.resnet.frozen_bn=true", "run.methods=[\"baseline\", \"dgpd\"]"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("teachers start from the baseline's epoch"), std::string::npos) << r.err;
   const auto base = weights(run("from-baseline") / "baseline" / "best.ckpt");
   for (int t = 0; t < 2; ++t) {
-    const fs::path ckpt = run("from-baseline") / "teachers" / ("dgp_" + std::to_string(t)) / "best.ckpt";
+    const fs::path ckpt =
+        run("from-baseline") / "teachers" / ("dgp_" + std::to_string(t)) / "best.ckpt";
     const auto teacher = weights(ckpt);
     const auto classes = engine::read_checkpoint_meta(ckpt).class_indices;
     const torch::Tensor rows = torch::tensor(classes, torch::kLong);
@@ -135,9 +141,9 @@ TEST_F(TeacherRuns, TeachersStartFromTheTrainedBaseline) {
     }
   }
   // `cpsd train --part` in a run without a trained baseline says what is missing.
-  r = run_cpsd({"train", "--config", (dir_->path() / "tiny.toml").string(), "--part", "CGP:0", "--set",
-                "run.output=\"" + dir_->path().string() + "\"", "--set", "run.name=\"no-baseline\"", "--set",
-                "teachers.init=\"baseline\""});
+  r = run_cpsd({"train", "--config", (dir_->path() / "tiny.toml").string(), "--part", "CGP:0",
+                "--set", "run.output=\"" + dir_->path().string() + "\"", "--set",
+                "run.name=\"no-baseline\"", "--set", "teachers.init=\"baseline\""});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.last_error_line().find("needs the trained baseline"), std::string::npos) << r.err;
 }
@@ -183,15 +189,16 @@ TEST_F(TeacherRuns, TheTeacherCheckAgreesWithEachTeachersOwnEvaluation) {
     EXPECT_NEAR(b["baseline_map"].get<double>(), base_sum / n, 1e-3);
     // A branch no better than the baseline is named in a warning.
     const bool weak = !(b["merged_map"].get<double>() > b["baseline_map"].get<double>());
-    const bool warned = r.err.find("branch " + b["branch"].get<std::string>() + ": its merged teachers") !=
-                        std::string::npos;
+    const bool warned = r.err.find("branch " + b["branch"].get<std::string>() +
+                                   ": its merged teachers") != std::string::npos;
     EXPECT_EQ(weak, warned) << b.dump();
   }
 }
 
 TEST_F(TeacherRuns, StudentsInLockstepEqualAStudentTrainedAlone) {
   ASSERT_EQ(run_cpsd(run_args("alone", {})).exit_code, 0);
-  const auto r = run_cpsd(run_args("together", {"run.methods=[\"baseline\", \"cgpd\", \"cpsd\", \"dgpd\"]"}));
+  const auto r =
+      run_cpsd(run_args("together", {"run.methods=[\"baseline\", \"cgpd\", \"cpsd\", \"dgpd\"]"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("stage students: 3 models"), std::string::npos) << r.err;
   const auto a = weights(run("alone") / "cpsd" / "last.ckpt");
@@ -207,7 +214,8 @@ TEST_F(TeacherRuns, HeldOutWeightsFollowTheGainOfEachTeacher) {
   const Json w = json(run("weighted") / "distill_weights.json");
   EXPECT_EQ(w["holdout_images"], 24);  // a quarter of 96
   // Every model trained on the other 72 images: 4 full batches of 16 (and a partial one).
-  const int64_t steps = engine::read_checkpoint_meta(run("weighted") / "baseline" / "last.ckpt").step;
+  const int64_t steps =
+      engine::read_checkpoint_meta(run("weighted") / "baseline" / "last.ckpt").step;
   EXPECT_LE(steps, 2 * 5);
   EXPECT_GE(steps, 2 * 4);
   ASSERT_TRUE(w["branches"].contains("cgp"));
@@ -215,26 +223,29 @@ TEST_F(TeacherRuns, HeldOutWeightsFollowTheGainOfEachTeacher) {
     for (std::size_t c = 0; c < 30; ++c) {
       const Json& t = b["teacher_ap"][c];
       const Json& base = w["baseline_ap"][c];
-      const double expected = t.is_null() || base.is_null()
-                                  ? 1.0
-                                  : std::clamp((t.get<double>() - base.get<double>()) / 5.0, 0.0, 1.0);
+      const double expected =
+          t.is_null() || base.is_null()
+              ? 1.0
+              : std::clamp((t.get<double>() - base.get<double>()) / 5.0, 0.0, 1.0);
       EXPECT_NEAR(b["weights"][c].get<double>(), expected, 1e-6) << branch << " class " << c;
     }
   }
   // Weighting needs a held-out share: the plan says so before anything trains.
   auto bad = run_cpsd(run_args("no-holdout", {"distill.weighting=\"teacher\""}));
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.last_error_line().find("distill.weighting: compares teachers and baseline on held-out training "
-                                       "images: set data.holdout"),
+  EXPECT_NE(bad.last_error_line().find(
+                "distill.weighting: compares teachers and baseline on held-out training "
+                "images: set data.holdout"),
             std::string::npos)
       << bad.err;
   EXPECT_FALSE(fs::exists(run("no-holdout") / "baseline"));
 }
 
 TEST_F(TeacherRuns, ResumeRefusesAModelOfAnotherShape) {
-  ASSERT_EQ(run_cpsd(run_args("shape", {"run.methods=[\"baseline\"]", "train.epochs=1"})).exit_code, 0);
-  const auto r = run_cpsd(run_args("shape", {"run.methods=[\"baseline\"]", "train.epochs=2",
-                                             "backbone.resnet.stem_stride=2"}));
+  ASSERT_EQ(run_cpsd(run_args("shape", {"run.methods=[\"baseline\"]", "train.epochs=1"})).exit_code,
+            0);
+  const auto r = run_cpsd(run_args(
+      "shape", {"run.methods=[\"baseline\"]", "train.epochs=2", "backbone.resnet.stem_stride=2"}));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.last_error_line().find("was trained with another model than the config builds now"),
             std::string::npos)
@@ -244,23 +255,55 @@ TEST_F(TeacherRuns, ResumeRefusesAModelOfAnotherShape) {
 // The paper's six methods come from configs/_base_/methods/paper.toml (the tiny base uses
 // it); a branch's teachers are trained once for every method that lists it.
 TEST_F(TeacherRuns, ThePapersSixMethodsShareTheirTeachers) {
-  const auto r = run_cpsd(run_args("six", {"train.epochs=1",
-                                           "run.methods=[\"baseline\", \"sd\", \"cgpd\", \"dgpd\", \"cpsd\", \"random\"]"}));
+  const auto r = run_cpsd(run_args(
+      "six", {"train.epochs=1",
+              "run.methods=[\"baseline\", \"sd\", \"cgpd\", \"dgpd\", \"cpsd\", \"random\"]"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("stage teachers: 7 models (cgp 2, dgp 2, full 1, random 2)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stage teachers: 7 models (cgp 2, dgp 2, full 1, random 2)"),
+            std::string::npos)
+      << r.err;
   for (const char* teacher : {"cgp_0", "dgp_1", "full_0", "random_1"}) {
     const std::string line = std::string(teacher) + " epoch 1:";
     const auto first = r.err.find(line);
     ASSERT_NE(first, std::string::npos) << teacher;
     EXPECT_EQ(r.err.find(line, first + 1), std::string::npos) << teacher << " trained twice";
   }
-  EXPECT_NE(r.err.find("stage students: 5 models (sd, cgpd, dgpd, cpsd, random)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stage students: 5 models (sd, cgpd, dgpd, cpsd, random)"),
+            std::string::npos)
+      << r.err;
   const Json results = json(run("six") / "results.json");
   ASSERT_EQ(results["results"].size(), 6u);
   EXPECT_TRUE(results["results"][0]["baseline"].get<bool>());
   EXPECT_EQ(results["results"][4]["branches"], Json::array({"cgp", "dgp"}));
   const auto sizes = fs::directory_iterator(run("six") / "teachers");
-  EXPECT_EQ(std::count_if(fs::begin(sizes), fs::end(sizes), [](const auto& e) { return e.is_directory(); }), 7);
+  EXPECT_EQ(std::count_if(fs::begin(sizes), fs::end(sizes),
+                          [](const auto& e) { return e.is_directory(); }),
+            7);
+}
+
+// Two branches that differ only in their weight are the same teachers: trained once, run
+// once per batch, each student weighting them its own way.
+TEST_F(TeacherRuns, BranchesOfTheSameDefinitionShareTeachers) {
+  const std::vector<std::string> sets = {
+      "train.epochs=1", "branches.heavy.decomposer=\"cgp\"", "branches.heavy.weight=3.0",
+      "methods.heavy_cgpd=[\"heavy\"]", "run.methods=[\"cgpd\", \"heavy_cgpd\"]"};
+  std::vector<std::string> check = {"config", "check", (dir_->path() / "tiny.toml").string()};
+  for (const std::string& s : sets) check.insert(check.end(), {"--set", s});
+  const auto c = run_cpsd(check);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("method heavy_cgpd: heavy (decomposer/cgp, k = 2, the teachers of cgp)"),
+            std::string::npos)
+      << c.out;
+  const auto r = run_cpsd(run_args("alias", sets));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("stage teachers: 2 models (cgp 2)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(run("alias") / "teachers" / "heavy_0"));
+  EXPECT_FALSE(fs::exists(run("alias") / "partitions" / "heavy.k2.json"));
+  EXPECT_NE(r.err.find("stage students: 2 models (cgpd, heavy_cgpd)"), std::string::npos) << r.err;
+  const Json results = json(run("alias") / "results.json");
+  ASSERT_EQ(results["results"].size(), 2u);
+  EXPECT_NE(results["results"][0]["map"], results["results"][1]["map"])
+      << "the weight of 3 changed nothing";
 }
 
 // `cpsd config check` builds the plan: every bad choice fails there, in one line naming it.
@@ -273,8 +316,11 @@ TEST_F(TeacherRuns, ConfigCheckRejectsEveryBadChoice) {
       {"teachers.init=\"scratch\"", "teachers.init: must be \"pretrained\" or \"baseline\""},
       {"train.optimizer=\"sgd\"", "train.optimizer: must be \"adam\" or \"adamw\", not \"sgd\""},
       {"train.schedule=\"cosine\"", "train.schedule: must be \"onecycle\" or \"constant\""},
-      {"distill.weighting=\"per_class\"", "distill.weighting: must be \"none\", \"class\" or \"teacher\""},
-      {"run.methods=[\"cpds\"]", "run.methods: unknown method 'cpds' (known: baseline, cgpd, cpsd, dgpd, random, sd) (did you mean 'cpsd'?)"},
+      {"distill.weighting=\"per_class\"",
+       "distill.weighting: must be \"none\", \"class\" or \"teacher\""},
+      {"run.methods=[\"cpds\"]",
+       "run.methods: unknown method 'cpds' (known: baseline, cgpd, cpsd, dgpd, random, sd) (did "
+       "you mean 'cpsd'?)"},
       {"methods.mine=[\"cgpp\"]", "methods.mine: unknown branch 'cgpp'"},
       {"branches.cgp.decomposer=\"cgq\"", "branches.cgp.decomposer: unknown decomposer 'cgq'"},
       {"branches.cgp.kk=3", "branches.cgp.kk: unknown branch option"},
@@ -290,7 +336,8 @@ TEST_F(TeacherRuns, ConfigCheckRejectsEveryBadChoice) {
   }
   const auto ok = run_cpsd({"config", "check", config});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_NE(ok.out.find("method cpsd: cgp (decomposer/cgp, k = 2) + dgp (decomposer/dgp, k = 2)"), std::string::npos)
+  EXPECT_NE(ok.out.find("method cpsd: cgp (decomposer/cgp, k = 2) + dgp (decomposer/dgp, k = 2)"),
+            std::string::npos)
       << ok.out;
 }
 

@@ -22,7 +22,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 std::string joined(const std::vector<std::string>& names, const char* sep = ", ") {
   std::string s;
@@ -37,7 +39,8 @@ std::vector<int64_t> first_n(int64_t m) {
 }
 
 MethodResult to_result(const MethodSpec& method, const JobResult& r, const fs::path& dir) {
-  return {method.name, method.branches.empty(), method.branches, r.metrics, r.best, RunLayout::best(dir)};
+  return {method.name, method.branches.empty(), method.branches, r.metrics,
+          r.best,      RunLayout::best(dir)};
 }
 
 // The teachers of each branch, trained, with their best weights loaded; branches in name order.
@@ -46,14 +49,16 @@ struct TeacherStage {
   std::map<std::string, std::vector<JobResult>> results;
 };
 
-void write_manifest(const RunPlan& plan, const TeacherStage& t, const data::Dataset& train, const std::string& hash) {
+void write_manifest(const RunPlan& plan, const TeacherStage& t, const data::Dataset& train,
+                    const std::string& hash) {
   // Teachers of branches this run did not use stay listed when made from the same statistics
   // (a run that trained `sd` earlier and now `cpsd` keeps its full-label teacher).
   Json list = Json::array();
   const fs::path path = plan.layout.manifest();
   if (fs::exists(path)) {
     for (const Json& entry : read_json_file(path)) {
-      if (entry.value("statistics_hash", "") == hash && t.jobs.count(entry.value("branch", "")) == 0) {
+      if (entry.value("statistics_hash", "") == hash &&
+          t.jobs.count(entry.value("branch", "")) == 0) {
         list.push_back(entry);
       }
     }
@@ -61,7 +66,8 @@ void write_manifest(const RunPlan& plan, const TeacherStage& t, const data::Data
   for (const auto& [branch, jobs] : t.jobs) {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       std::vector<std::string> names;
-      for (int64_t c : jobs[i].classes) names.push_back(train.class_names[static_cast<std::size_t>(c)]);
+      for (int64_t c : jobs[i].classes)
+        names.push_back(train.class_names[static_cast<std::size_t>(c)]);
       const Best& best = t.results.at(branch)[i].best;
       list.push_back({{"branch", branch},
                       {"index", i},
@@ -107,11 +113,14 @@ void report_teacher_check(const TeacherCheck& check) {
   log::info("teachers against the baseline on the validation set:\n{}", teacher_check_table(check));
   for (const BranchVsBaseline& b : check.branches) {
     if (b.merged_map > b.baseline_map) continue;
-    log::warn("branch {}: its merged teachers ({:.2f} mAP) do not beat the baseline ({:.2f}; {} of {} teachers "
-              "behind it on their classes): a student can only learn from it what the baseline already knows. "
-              "Train the teachers longer (teachers.epochs, teachers.patience) or from the baseline "
-              "(teachers.init = \"baseline\")",
-              b.branch, b.merged_map, b.baseline_map, b.teachers_behind, b.teachers);
+    log::warn(
+        "branch {}: its merged teachers ({:.2f} mAP) do not beat the baseline ({:.2f}; {} of {} "
+        "teachers "
+        "behind it on their classes): a student can only learn from it what the baseline already "
+        "knows. "
+        "Train the teachers longer (teachers.epochs, teachers.patience) or from the baseline "
+        "(teachers.init = \"baseline\")",
+        b.branch, b.merged_map, b.baseline_map, b.teachers_behind, b.teachers);
   }
 }
 
@@ -129,26 +138,32 @@ MethodResult train_baseline(const RunPlan& plan, const RunConfig& config, const 
 
 // Every branch's teachers trained together on one decoded stream (with several processes,
 // each trains its share on all the data), then loaded with their best weights.
-TeacherStage train_teachers(const RunPlan& plan, const RunConfig& config, const Registry& registry, const RunData& d,
-                            const std::map<std::string, Groups>& groups, PipelineReport& report) {
+TeacherStage train_teachers(const RunPlan& plan, const RunConfig& config, const Registry& registry,
+                            const RunData& d, const std::map<std::string, Groups>& groups,
+                            PipelineReport& report) {
   std::vector<Job> all;
   std::vector<std::string> counts;
   for (const auto& [branch, g] : groups) {
     for (std::size_t t = 0; t < g.size(); ++t) {
-      all.push_back(teacher_job(plan, config, registry, *d.train, plan.branch(branch), static_cast<int64_t>(t), g[t]));
+      all.push_back(teacher_job(plan, config, registry, *d.train, plan.branch(branch),
+                                static_cast<int64_t>(t), g[t]));
     }
     counts.push_back(branch + " " + std::to_string(g.size()));
   }
-  if (plan.teacher_init == TeacherInit::baseline) start_from_baseline(all, plan, config, registry, *d.train);
-  log::info("stage teachers: {} models ({}), {} epochs", all.size(), joined(counts), plan.teachers.epochs);
+  if (plan.teacher_init == TeacherInit::baseline)
+    start_from_baseline(all, plan, config, registry, *d.train);
+  log::info("stage teachers: {} models ({}), {} epochs", all.size(), joined(counts),
+            plan.teachers.epochs);
   TrainSettings local = plan.teachers;
   local.data_parallel = false;
   Distributed* group = distributed();
   std::vector<Job> mine;
   for (std::size_t j = 0; j < all.size(); ++j) {
-    if (group == nullptr || static_cast<int64_t>(j) % group->world_size() == group->rank()) mine.push_back(all[j]);
+    if (group == nullptr || static_cast<int64_t>(j) % group->world_size() == group->rank())
+      mine.push_back(all[j]);
   }
-  const std::vector<JobResult> mine_results = Trainer(local, config, d.train, d.val).run(mine, true);
+  const std::vector<JobResult> mine_results =
+      Trainer(local, config, d.train, d.val).run(mine, true);
   if (group != nullptr) group->barrier();
   for (const MethodResult& r : report.results) {
     if (!r.baseline) continue;
@@ -171,34 +186,37 @@ TeacherStage train_teachers(const RunPlan& plan, const RunConfig& config, const 
 
 // The branches as the students see them: models, groups and per-class weights (the held-out
 // weights times the branch's relative weight; none when both are 1).
-std::map<std::string, TeacherBranch> teacher_branches(const RunPlan& plan, const TeacherStage& t,
-                                                      const std::map<std::string, Groups>& groups,
-                                                      const std::map<std::string, at::Tensor>& weights,
-                                                      int64_t num_classes) {
+std::map<std::string, TeacherBranch> teacher_branches(
+    const RunPlan& plan, const TeacherStage& t, const std::map<std::string, Groups>& groups,
+    const std::map<std::string, at::Tensor>& weights, int64_t num_classes) {
   std::map<std::string, TeacherBranch> out;
-  for (const auto& [b, jobs] : t.jobs) {
-    at::Tensor w = weights.count(b) ? weights.at(b) : at::Tensor();
-    const double relative = plan.branch(b).weight;
-    if (relative != 1.0) w = w.defined() ? w * relative : at::full({num_classes}, relative, at::kFloat);
-    TeacherBranch branch{b, groups.at(b), {}, w};
-    for (const Job& j : jobs) branch.models.push_back(j.model);
-    out[b] = branch;
+  for (const BranchSpec& b : plan.branches) {
+    const std::string& source = b.teachers_of;  // a branch may use another's teachers
+    at::Tensor w = weights.count(source) ? weights.at(source) : at::Tensor();
+    if (b.weight != 1.0)
+      w = w.defined() ? w * b.weight : at::full({num_classes}, b.weight, at::kFloat);
+    TeacherBranch branch{b.name, groups.at(source), {}, w, source};
+    for (const Job& j : t.jobs.at(source)) branch.models.push_back(j.model);
+    out[b.name] = branch;
   }
   return out;
 }
 
 // Every student in lockstep on one batch stream; a branch's online teachers run once per
 // batch for all the students that learn from it.
-void train_students(const RunPlan& plan, const RunConfig& config, const Registry& registry, const RunData& d,
-                    const std::map<std::string, TeacherBranch>& branches, PipelineReport& report) {
+void train_students(const RunPlan& plan, const RunConfig& config, const Registry& registry,
+                    const RunData& d, const std::map<std::string, TeacherBranch>& branches,
+                    PipelineReport& report) {
   const int64_t m = d.train->num_classes();
   std::map<std::string, at::Tensor> cache;
   if (plan.distill.mode == DistillMode::cached) {
     const auto start = Clock::now();
     std::vector<TeacherBranch> all;
-    for (const auto& [b, branch] : branches) all.push_back(branch);
+    for (const auto& [b, branch] : branches) {
+      if (branch.teachers == b) all.push_back(branch);  // each set of teachers once
+    }
     const std::vector<at::Tensor> logits = compute_teacher_logits(all, config, d.train, m);
-    for (std::size_t i = 0; i < all.size(); ++i) cache[all[i].name] = logits[i];
+    for (std::size_t i = 0; i < all.size(); ++i) cache[all[i].teachers] = logits[i];
     report.stages.push_back({"teacher logits", since(start)});
   }
   std::vector<TeacherBranch> all;
@@ -214,40 +232,50 @@ void train_students(const RunPlan& plan, const RunConfig& config, const Registry
     std::vector<at::Tensor> cached;
     for (const std::string& b : method->branches) {
       mine.push_back(branches.at(b));
-      if (plan.distill.mode == DistillMode::cached) cached.push_back(cache.at(b));
+      if (plan.distill.mode == DistillMode::cached)
+        cached.push_back(cache.at(branches.at(b).teachers));
     }
-    TeacherProvider teachers = plan.distill.mode == DistillMode::cached ? cached_teachers(mine, cached)
-                                                                       : shared.provider(method->branches);
+    TeacherProvider teachers = plan.distill.mode == DistillMode::cached
+                                   ? cached_teachers(mine, cached)
+                                   : shared.provider(method->branches);
     job.objective = std::make_shared<Distilled>(
         make_classification_loss(config, registry, m),
-        registry.create_loss(plan.distill.loss, LossArgs{config.plugin_options(Kind::loss, plan.distill.loss), m}),
+        registry.create_loss(plan.distill.loss,
+                             LossArgs{config.plugin_options(Kind::loss, plan.distill.loss), m}),
         plan.distill.cls_weight, std::move(teachers));
-    log::info("student {}: teachers {}, {} epochs, {} logits", method->name, joined(method->branches, " + "),
-              plan.students.epochs, plan.distill.mode == DistillMode::cached ? "cached" : "online");
+    log::info("student {}: teachers {}, {} epochs, {} logits", method->name,
+              joined(method->branches, " + "), plan.students.epochs,
+              plan.distill.mode == DistillMode::cached ? "cached" : "online");
     students.push_back(std::move(job));
     names.push_back(method->name);
   }
   if (students.empty()) return;
   const auto start = Clock::now();
-  log::info("stage students: {} models ({}), {} epochs", students.size(), joined(names), plan.students.epochs);
-  const std::vector<JobResult> results = Trainer(plan.students, config, d.train, d.val).run(students, true);
+  log::info("stage students: {} models ({}), {} epochs", students.size(), joined(names),
+            plan.students.epochs);
+  const std::vector<JobResult> results =
+      Trainer(plan.students, config, d.train, d.val).run(students, true);
   for (std::size_t i = 0; i < students.size(); ++i) {
     report.results.push_back(to_result(*methods[i], results[i], plan.layout.student(names[i])));
   }
-  report.stages.push_back({students.size() == 1 ? "student " + names[0] : "students (" + joined(names) + ")",
-                           since(start)});
+  report.stages.push_back(
+      {students.size() == 1 ? "student " + names[0] : "students (" + joined(names) + ")",
+       since(start)});
 }
 
 }  // namespace
 
-PipelineReport run_pipeline(const RunPlan& plan, const RunConfig& config, const Registry& registry) {
+PipelineReport run_pipeline(const RunPlan& plan, const RunConfig& config,
+                            const Registry& registry) {
   fs::create_directories(plan.layout.root());
   write_file_atomically(plan.layout.config(), config.to_toml());
   PipelineReport report;
   auto start = Clock::now();
   const RunData d = load_run_data(plan, config);
   std::map<std::string, Groups> groups;  // by branch name: the teachers' order everywhere
-  for (const BranchSpec& b : plan.branches) groups[b.name] = branch_groups(b, plan, registry, d.stats);
+  for (const BranchSpec& b : plan.branches) {
+    if (b.owns_teachers()) groups[b.name] = branch_groups(b, plan, registry, d.stats);
+  }
   report.stages.push_back({"data + partitions", since(start)});
   if (plan.baseline) {
     start = Clock::now();
@@ -264,7 +292,8 @@ PipelineReport run_pipeline(const RunPlan& plan, const RunConfig& config, const 
       weights = holdout_weights(plan, config, registry, *d.train, teachers.jobs, groups);
       report.stages.push_back({"held-out weights", since(start)});
     }
-    train_students(plan, config, registry, d, teacher_branches(plan, teachers, groups, weights, d.train->num_classes()),
+    train_students(plan, config, registry, d,
+                   teacher_branches(plan, teachers, groups, weights, d.train->num_classes()),
                    report);
   }
   write_results(report, plan);

@@ -2,8 +2,8 @@
 #include "cpsd/core/engine/plan.h"
 
 #include <algorithm>
-#include <initializer_list>
 #include <filesystem>
+#include <initializer_list>
 #include <sstream>
 
 #include "config_tree.h"
@@ -15,7 +15,8 @@ namespace {
 
 // A string option that must be one of `choices`, as its enum.
 template <typename E>
-E choose(const Options& o, std::string_view key, std::initializer_list<std::pair<const char*, E>> choices) {
+E choose(const Options& o, std::string_view key,
+         std::initializer_list<std::pair<const char*, E>> choices) {
   const std::string value = o.get_string(key);
   std::vector<std::string> names;
   for (const auto& [name, e] : choices) {
@@ -23,7 +24,8 @@ E choose(const Options& o, std::string_view key, std::initializer_list<std::pair
     names.push_back(std::string("\"") + name + "\"");
   }
   std::string list = names.front();
-  for (std::size_t i = 1; i < names.size(); ++i) list += (i + 1 == names.size() ? " or " : ", ") + names[i];
+  for (std::size_t i = 1; i < names.size(); ++i)
+    list += (i + 1 == names.size() ? " or " : ", ") + names[i];
   o.fail(key, "must be " + list + ", not \"" + value + "\"");
 }
 
@@ -34,7 +36,8 @@ void read_one_cycle(const Options& t, TrainSettings& s) {
   s.one_cycle.cycle_momentum = t.get_bool("cycle_momentum");
   s.one_cycle.base_momentum = t.get_double("base_momentum");
   s.one_cycle.max_momentum = t.get_double("max_momentum");
-  if (s.one_cycle.pct_start <= 0 || s.one_cycle.pct_start >= 1) t.fail("pct_start", "must be in (0, 1)");
+  if (s.one_cycle.pct_start <= 0 || s.one_cycle.pct_start >= 1)
+    t.fail("pct_start", "must be in (0, 1)");
   if (s.one_cycle.div_factor <= 0) t.fail("div_factor", "must be > 0");
   if (s.one_cycle.final_div_factor <= 0) t.fail("final_div_factor", "must be > 0");
 }
@@ -69,7 +72,8 @@ BranchSpec read_branch(const RunConfig& config, const Registry& registry, const 
   }
   BranchSpec spec;
   spec.name = name;
-  if (!b.has("decomposer") || b.get_string("decomposer").empty()) b.fail("decomposer", "not set: name a decomposer");
+  if (!b.has("decomposer") || b.get_string("decomposer").empty())
+    b.fail("decomposer", "not set: name a decomposer");
   spec.decomposer = b.get_string("decomposer");
   if (!registry.contains(Kind::decomposer, spec.decomposer)) {
     b.fail("decomposer", registry.unknown_message(Kind::decomposer, spec.decomposer));
@@ -80,10 +84,23 @@ BranchSpec read_branch(const RunConfig& config, const Registry& registry, const 
   spec.weight = b.has("weight") ? b.get_double("weight") : 1.0;
   if (spec.weight < 0) b.fail("weight", "must be >= 0");
   const bool own_images = b.has("images") && !b.get_string("images").empty();
-  spec.images = choose<TeacherImages>(own_images ? b : config.section("teachers"), "images",
-                                      {{"all", TeacherImages::all}, {"positive", TeacherImages::positive}});
+  spec.images =
+      choose<TeacherImages>(own_images ? b : config.section("teachers"), "images",
+                            {{"all", TeacherImages::all}, {"positive", TeacherImages::positive}});
   spec.options = branch_options(config, registry, b, spec.decomposer);
   return spec;
+}
+
+// The first branch (in plan order) that defines the same teachers as `b`: b's own name
+// unless an earlier one has its decomposer, k, images and options.
+std::string same_teachers(const std::vector<BranchSpec>& branches, const BranchSpec& b) {
+  for (const BranchSpec& other : branches) {
+    if (other.decomposer == b.decomposer && other.k == b.k && other.images == b.images &&
+        options_json(other.options) == options_json(b.options)) {
+      return other.name;
+    }
+  }
+  return b.name;
 }
 
 // [methods]: every method and its branches, checked against [branches].
@@ -95,7 +112,8 @@ std::vector<MethodSpec> read_methods(const RunConfig& config) {
     MethodSpec m{name, methods.get_string_list(name)};
     for (const std::string& b : m.branches) {
       if (std::find(branches.begin(), branches.end(), b) == branches.end()) {
-        methods.fail(name, "unknown branch '" + b + "' (known: " + join(branches) + ")" + did_you_mean(b, branches));
+        methods.fail(name, "unknown branch '" + b + "' (known: " + join(branches) + ")" +
+                               did_you_mean(b, branches));
       }
     }
     out.push_back(std::move(m));
@@ -115,14 +133,16 @@ std::vector<MethodSpec> select_methods(const RunConfig& config, const std::vecto
   for (const std::string& name : wanted) {
     const auto it = std::find(known.begin(), known.end(), name);
     if (it == known.end()) {
-      run.fail("methods", "unknown method '" + name + "' (known: " + (known.empty() ? "none" : join(known)) + ")" +
+      run.fail("methods", "unknown method '" + name +
+                              "' (known: " + (known.empty() ? "none" : join(known)) + ")" +
                               did_you_mean(name, known));
     }
     out.push_back(all[static_cast<std::size_t>(it - known.begin())]);
   }
   int64_t without = 0;
   for (const MethodSpec& m : out) without += m.branches.empty() ? 1 : 0;
-  if (without > 1) run.fail("methods", "names more than one method without branches: they are all the baseline");
+  if (without > 1)
+    run.fail("methods", "names more than one method without branches: they are all the baseline");
   return out;
 }
 
@@ -132,8 +152,10 @@ DistillSettings read_distill(const RunConfig& config) {
   s.loss = d.get_string("loss");
   s.cls_weight = d.get_double("cls_weight");
   if (s.cls_weight < 0) d.fail("cls_weight", "must be >= 0");
-  s.mode = choose<DistillMode>(d, "mode", {{"online", DistillMode::online}, {"cached", DistillMode::cached}});
-  s.teacher_mode = choose<TeacherMode>(d, "teacher_mode", {{"eval", TeacherMode::eval}, {"train", TeacherMode::train}});
+  s.mode = choose<DistillMode>(d, "mode",
+                               {{"online", DistillMode::online}, {"cached", DistillMode::cached}});
+  s.teacher_mode = choose<TeacherMode>(
+      d, "teacher_mode", {{"eval", TeacherMode::eval}, {"train", TeacherMode::train}});
   s.weighting = read_weighting(d);
   s.weight_scale = d.get_double("weight_scale");
   if (!(s.weight_scale > 0)) d.fail("weight_scale", "must be > 0");
@@ -148,11 +170,15 @@ void settle_baseline(RunPlan& plan, const RunConfig& config) {
     students = students || !m.branches.empty();
   }
   if (!students) return;
-  plan.baseline = plan.baseline || plan.teacher_init == TeacherInit::baseline || plan.distill.weighting != Weighting::none;
+  plan.baseline = plan.baseline || plan.teacher_init == TeacherInit::baseline ||
+                  plan.distill.weighting != Weighting::none;
   const Options d = config.section("distill");
   if (plan.distill.loss.empty()) d.fail("loss", "not set: the students need a distillation loss");
-  if (plan.distill.weighting != Weighting::none && !(config.section("data").get_double("holdout") > 0)) {
-    d.fail("weighting", "compares teachers and baseline on held-out training images: set data.holdout (e.g. 0.1)");
+  if (plan.distill.weighting != Weighting::none &&
+      !(config.section("data").get_double("holdout") > 0)) {
+    d.fail(
+        "weighting",
+        "compares teachers and baseline on held-out training images: set data.holdout (e.g. 0.1)");
   }
 }
 
@@ -169,10 +195,12 @@ TrainSettings read_train_settings(const RunConfig& config, Stage stage) {
   TrainSettings s;
   s.epochs = t.get_int("epochs");
   s.batch_size = t.get_int("batch_size");
-  s.optimizer = choose<Optimizer>(t, "optimizer", {{"adam", Optimizer::adam}, {"adamw", Optimizer::adamw}});
+  s.optimizer =
+      choose<Optimizer>(t, "optimizer", {{"adam", Optimizer::adam}, {"adamw", Optimizer::adamw}});
   s.lr = t.get_double("lr");
   s.weight_decay = t.get_double("weight_decay");
-  s.schedule = choose<Schedule>(t, "schedule", {{"onecycle", Schedule::onecycle}, {"constant", Schedule::constant}});
+  s.schedule = choose<Schedule>(
+      t, "schedule", {{"onecycle", Schedule::onecycle}, {"constant", Schedule::constant}});
   read_one_cycle(t, s);
   s.ema = t.get_double("ema");
   s.grad_clip = t.get_double("grad_clip");
@@ -200,13 +228,15 @@ TrainSettings read_train_settings(const RunConfig& config, Stage stage) {
   return s;
 }
 
-RunPlan make_plan(const RunConfig& config, const Registry& registry, const std::vector<std::string>& methods) {
+RunPlan make_plan(const RunConfig& config, const Registry& registry,
+                  const std::vector<std::string>& methods) {
   RunPlan plan;
   plan.layout = run_layout(config);
   const int64_t seed = config.section("runtime").get_int("seed");
   if (seed < 0) config.section("runtime").fail("seed", "must be >= 0");
   plan.seed = static_cast<uint64_t>(seed);
-  if (config.section("partition").get_int("k") < 1) config.section("partition").fail("k", "must be >= 1");
+  if (config.section("partition").get_int("k") < 1)
+    config.section("partition").fail("k", "must be >= 1");
   plan.methods = select_methods(config, read_methods(config), methods);
   for (const MethodSpec& m : plan.methods) {
     for (const std::string& b : m.branches) {
@@ -215,11 +245,13 @@ RunPlan make_plan(const RunConfig& config, const Registry& registry, const std::
       if (!known) plan.branches.push_back(read_branch(config, registry, b));
     }
   }
+  for (BranchSpec& b : plan.branches) b.teachers_of = same_teachers(plan.branches, b);
   plan.train = read_train_settings(config, Stage::train);
   plan.teachers = read_train_settings(config, Stage::teachers);
   plan.students = read_train_settings(config, Stage::distill);
-  plan.teacher_init = choose<TeacherInit>(config.section("teachers"), "init",
-                                          {{"pretrained", TeacherInit::pretrained}, {"baseline", TeacherInit::baseline}});
+  plan.teacher_init = choose<TeacherInit>(
+      config.section("teachers"), "init",
+      {{"pretrained", TeacherInit::pretrained}, {"baseline", TeacherInit::baseline}});
   plan.distill = read_distill(config);
   settle_baseline(plan, config);
   return plan;
@@ -231,8 +263,8 @@ const BranchSpec& RunPlan::branch(const std::string& name) const {
     if (b.name == name) return b;
     names.push_back(b.name);
   }
-  throw ConfigError("no branch '" + name + "' in this run (its branches: " + (names.empty() ? "none" : join(names)) +
-                    ")" + did_you_mean(name, names));
+  throw ConfigError("no branch '" + name + "' in this run (its branches: " +
+                    (names.empty() ? "none" : join(names)) + ")" + did_you_mean(name, names));
 }
 
 std::vector<const MethodSpec*> RunPlan::students_methods() const {

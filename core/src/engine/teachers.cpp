@@ -13,9 +13,10 @@
 namespace cpsd::engine {
 
 at::Tensor merge_teacher_logits(const std::vector<at::Tensor>& outputs,
-                                const std::vector<std::vector<int64_t>>& groups, int64_t num_classes) {
-  TORCH_CHECK(!outputs.empty() && outputs.size() == groups.size(), "merge_teacher_logits: ", outputs.size(),
-              " outputs for ", groups.size(), " groups");
+                                const std::vector<std::vector<int64_t>>& groups,
+                                int64_t num_classes) {
+  TORCH_CHECK(!outputs.empty() && outputs.size() == groups.size(),
+              "merge_teacher_logits: ", outputs.size(), " outputs for ", groups.size(), " groups");
   at::Tensor merged = at::empty({outputs[0].size(0), num_classes}, outputs[0].options());
   for (std::size_t g = 0; g < groups.size(); ++g) {
     merged.index_copy_(1, at::tensor(groups[g], at::kLong).to(merged.device()), outputs[g]);
@@ -50,16 +51,18 @@ struct SharedTeachers::State {
       images = batch_images;
       logits.clear();
     }
-    auto cached = logits.find(name);
-    if (cached != logits.end()) return cached->second;
     const TeacherBranch& b = branches.at(name);
+    const std::string& key = b.teachers.empty() ? b.name : b.teachers;
+    auto cached = logits.find(key);
+    if (cached != logits.end()) return cached->second;
     at::NoGradGuard no_grad;
     for (const auto& m : b.models) m->train(train_mode);
-    return logits[name] = run_branch(b, batch_images, num_classes);
+    return logits[key] = run_branch(b, batch_images, num_classes);
   }
 };
 
-SharedTeachers::SharedTeachers(std::vector<TeacherBranch> branches, bool train_mode, int64_t num_classes)
+SharedTeachers::SharedTeachers(std::vector<TeacherBranch> branches, bool train_mode,
+                               int64_t num_classes)
     : state_(std::make_shared<State>()) {
   for (TeacherBranch& b : branches) {
     const std::string name = b.name;
@@ -71,18 +74,21 @@ SharedTeachers::SharedTeachers(std::vector<TeacherBranch> branches, bool train_m
 
 TeacherProvider SharedTeachers::provider(const std::vector<std::string>& branch_names) const {
   for (const std::string& name : branch_names) {
-    if (!state_->branches.count(name)) throw std::out_of_range("SharedTeachers: no branch '" + name + "'");
+    if (!state_->branches.count(name))
+      throw std::out_of_range("SharedTeachers: no branch '" + name + "'");
   }
   return [state = state_, branch_names](const data::Batch& batch) {
     std::vector<TeacherLogits> out;
     for (const std::string& name : branch_names) {
-      out.push_back({name, state->branch_logits(name, batch.images), state->branches.at(name).weights});
+      out.push_back(
+          {name, state->branch_logits(name, batch.images), state->branches.at(name).weights});
     }
     return out;
   };
 }
 
-TeacherProvider online_teachers(std::vector<TeacherBranch> branches, bool train_mode, int64_t num_classes) {
+TeacherProvider online_teachers(std::vector<TeacherBranch> branches, bool train_mode,
+                                int64_t num_classes) {
   std::vector<std::string> names;
   for (const TeacherBranch& b : branches) names.push_back(b.name);
   return SharedTeachers(std::move(branches), train_mode, num_classes).provider(names);
@@ -90,7 +96,8 @@ TeacherProvider online_teachers(std::vector<TeacherBranch> branches, bool train_
 
 std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>& branches,
                                                const RunConfig& config,
-                                               std::shared_ptr<const data::Dataset> train, int64_t num_classes) {
+                                               std::shared_ptr<const data::Dataset> train,
+                                               int64_t num_classes) {
   at::NoGradGuard no_grad;
   const int64_t n = static_cast<int64_t>(train->samples.size());
   std::vector<at::Tensor> out;
@@ -98,9 +105,11 @@ std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>&
   for (const TeacherBranch& b : branches) {
     for (const auto& m : b.models) m->eval();
   }
-  auto loader = data::make_loader(config, train, false, config.section("train").get_int("batch_size"));
+  auto loader =
+      data::make_loader(config, train, false, config.section("train").get_int("batch_size"));
   loader->start_epoch(0);
-  Progress progress("teacher logits", loader->num_batches(), config.section("train").get_double("log_seconds"));
+  Progress progress("teacher logits", loader->num_batches(),
+                    config.section("train").get_double("log_seconds"));
   int64_t done = 0;
   std::vector<int64_t> seen;
   while (auto batch = loader->next()) {
@@ -125,7 +134,8 @@ std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>&
   return out;
 }
 
-TeacherProvider cached_teachers(std::vector<TeacherBranch> branches, std::vector<at::Tensor> logits) {
+TeacherProvider cached_teachers(std::vector<TeacherBranch> branches,
+                                std::vector<at::Tensor> logits) {
   return [branches = std::move(branches), logits = std::move(logits)](const data::Batch& batch) {
     const at::Tensor rows = at::tensor(batch.indices, at::kLong);
     std::vector<TeacherLogits> out;

@@ -24,14 +24,20 @@ enum class TeacherMode { eval, train };
 /// A decomposition of the label set whose sub-task teachers students learn from: the table
 /// [branches.<name>].
 struct CPSD_CORE_API BranchSpec {
-  std::string name;        ///< the table's name; its teachers are <name>_0 .. <name>_<k-1>
+  std::string name;  ///< the table's name
+  /// The branch whose partition and teachers this one uses: its own name, or that of the
+  /// first branch with the same decomposer, k, images and options (the same teachers;
+  /// only the weight differs).
+  std::string teachers_of;
   std::string decomposer;  ///< registry name of the decomposer plugin
   int64_t k = 0;           ///< number of groups (sub-tasks, teachers)
   double weight = 1;       ///< relative weight of its distillation term
   TeacherImages images = TeacherImages::all;
-  Options options;         ///< the decomposer's options for this branch
-  /// The teacher trained on group `index`.
-  std::string teacher(int64_t index) const { return name + "_" + std::to_string(index); }
+  Options options;  ///< the decomposer's options for this branch
+  /// The teacher trained on group `index`: <teachers_of>_<index>.
+  std::string teacher(int64_t index) const { return teachers_of + "_" + std::to_string(index); }
+  /// Whether it trains its own teachers (no earlier branch defines the same ones).
+  bool owns_teachers() const { return teachers_of == name; }
 };
 
 /// A method of [methods]: the branches its student learns from; none for the baseline.

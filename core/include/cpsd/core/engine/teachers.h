@@ -10,9 +10,9 @@
 
 #include "cpsd/core/data/dataset.h"
 #include "cpsd/core/engine/objective.h"
-#include "cpsd/core/run_config.h"
 #include "cpsd/core/export.h"
 #include "cpsd/core/model.h"
+#include "cpsd/core/run_config.h"
 
 namespace cpsd::engine {
 
@@ -21,7 +21,10 @@ struct TeacherBranch {
   std::string name;
   std::vector<std::vector<int64_t>> groups;
   std::vector<std::shared_ptr<MultiLabelModel>> models;
-  at::Tensor weights;  ///< undefined, or float [num_classes]: per-class weight of its distillation term
+  at::Tensor
+      weights;  ///< undefined, or float [num_classes]: per-class weight of its distillation term
+  /// Names the teacher models: branches with the same `teachers` share one forward per batch.
+  std::string teachers;
 };
 
 /// The paper's rho: scatters each teacher's [N, |group|] outputs to its classes' columns
@@ -53,13 +56,13 @@ class CPSD_CORE_API SharedTeachers {
 
 /// Each branch's merged logits on every training image, without augmentation: [N, C] per
 /// branch, row = sample index. Computed once with the config's evaluation pipeline.
-CPSD_CORE_API std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>& branches,
-                                                             const RunConfig& config,
-                                                             std::shared_ptr<const data::Dataset> train,
-                                                             int64_t num_classes);
+CPSD_CORE_API std::vector<at::Tensor> compute_teacher_logits(
+    const std::vector<TeacherBranch>& branches, const RunConfig& config,
+    std::shared_ptr<const data::Dataset> train, int64_t num_classes);
 
 /// Serves precomputed logits by the batch's sample indices (no teacher runs), with each
 /// branch's weights.
-CPSD_CORE_API TeacherProvider cached_teachers(std::vector<TeacherBranch> branches, std::vector<at::Tensor> logits);
+CPSD_CORE_API TeacherProvider cached_teachers(std::vector<TeacherBranch> branches,
+                                              std::vector<at::Tensor> logits);
 
 }  // namespace cpsd::engine
