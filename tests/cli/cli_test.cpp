@@ -80,10 +80,12 @@ TEST(Cli, PluginsShowPrintsDefaults) {
 class CliConfig : public ::testing::Test {
  protected:
   void SetUp() override {
-    test::write_file(tmp_ / "good.toml", "[model]\nbackbone = \"hello_cnn\"\nhead = \"linear\"\nnum_classes = 5\n"
-                                         "input_size = 32\n[train]\nloss = \"asl\"\n[backbone.hello_cnn]\nwidth = 4\n");
-    test::write_file(tmp_ / "bad.toml", "[model]\nbackbone = \"hello_cnn\"\nhead = \"linear\"\n[backbone.hello_cnn]\n"
-                                        "depth = 4\n");
+    test::write_file(tmp_ / "good.toml",
+                     "[model]\nbackbone = \"hello_cnn\"\nhead = \"linear\"\nnum_classes = 5\n"
+                     "input_size = 32\n[train]\nloss = \"asl\"\n[backbone.hello_cnn]\nwidth = 4\n");
+    test::write_file(tmp_ / "bad.toml",
+                     "[model]\nbackbone = \"hello_cnn\"\nhead = \"linear\"\n[backbone.hello_cnn]\n"
+                     "depth = 4\n");
   }
   std::vector<std::string> with_hello(std::vector<std::string> args) {
     args.push_back("--plugin-path");
@@ -96,9 +98,10 @@ class CliConfig : public ::testing::Test {
 TEST_F(CliConfig, CheckAndShow) {
   auto r = run_cpsd(with_hello({"config", "check", (tmp_ / "good.toml").string()}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("ok (backbone/hello_cnn, head/linear, loss/asl)"), std::string::npos) << r.out;
-  r = run_cpsd(with_hello({"config", "show", (tmp_ / "good.toml").string(), "--set",
-                           "runtime.threads=3"}));
+  EXPECT_NE(r.out.find("ok (backbone/hello_cnn, head/linear, loss/asl)"), std::string::npos)
+      << r.out;
+  r = run_cpsd(
+      with_hello({"config", "show", (tmp_ / "good.toml").string(), "--set", "runtime.threads=3"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("threads = 3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("[backbone.hello_cnn]"), std::string::npos) << r.out;
@@ -113,8 +116,8 @@ TEST_F(CliConfig, ConfigErrors) {
                "bad.toml:5:9: unknown option 'backbone.hello_cnn.depth'");
   expect_error(run_cpsd({"config", "check", (tmp_ / "absent.toml").string()}), 2,
                "config file not found");
-  expect_error(run_cpsd(with_hello({"config", "check", (tmp_ / "good.toml").string(), "--set",
-                                    "runtime.threads"})),
+  expect_error(run_cpsd(with_hello(
+                   {"config", "check", (tmp_ / "good.toml").string(), "--set", "runtime.threads"})),
                2, "expected KEY=VALUE");
   expect_error(run_cpsd({"config", "check"}), 2, "missing the config FILE");
   expect_error(run_cpsd({"config", "validate", "x.toml"}), 2, "expected `check FILE`");
@@ -133,11 +136,13 @@ TEST_F(CliConfig, ModelInfoBuildsAndRunsThePluginModel) {
 }
 
 TEST_F(CliConfig, ModelInfoErrorsFromInsidePlugins) {
-  test::write_file(tmp_ / "w.toml", "[model]\nbackbone = \"hello_cnn\"\nhead = \"linear\"\nnum_classes = 2\n"
-                                    "[backbone.hello_cnn]\nwidth = 0\n");
+  test::write_file(tmp_ / "w.toml",
+                   "[model]\nbackbone = \"hello_cnn\"\nhead = \"linear\"\nnum_classes = 2\n"
+                   "[backbone.hello_cnn]\nwidth = 0\n");
   expect_error(run_cpsd(with_hello({"model", "info", "--config", (tmp_ / "w.toml").string()})), 2,
                "w.toml:6:9: backbone.hello_cnn.width: must be in 1..1024");
-  test::write_file(tmp_ / "t.toml", "[model]\nbackbone = \"throws_runtime\"\nhead = \"linear\"\nnum_classes = 2\n");
+  test::write_file(tmp_ / "t.toml",
+                   "[model]\nbackbone = \"throws_runtime\"\nhead = \"linear\"\nnum_classes = 2\n");
   expect_error(run_cpsd({"model", "info", "--config", (tmp_ / "t.toml").string(), "--plugin-path",
                          test::fixture_dir("throws_in_create").string()}),
                1, "backbone/throws_runtime");
@@ -178,8 +183,8 @@ std::pair<uint32_t, uint32_t> png_size(const std::string& bytes) {
 }
 
 TEST_F(CliPartition, WritesPartitionSummaryAndPicture) {
-  const auto r = run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k", "2", "--out",
-                           path("part.json"), "--set", "decomposer.cgp.tau=2"});
+  const auto r = run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k",
+                           "2", "--out", path("part.json"), "--set", "decomposer.cgp.tau=2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("decomposer/cgp: k = 2, seed = 0, 6 classes"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("100.0%  cat, dog, sofa"), std::string::npos) << r.out;
@@ -208,32 +213,36 @@ TEST_F(CliPartition, FromARunConfig) {
   test::write_file(tmp_ / "run.toml",
                    "[partition]\ndecomposer = \"cgp\"\nk = 2\nstatistics = \"stats.json\"\n"
                    "[decomposer.cgp]\ntau = 2.0\n");
-  const auto r = run_cpsd({"partition", "--decomposer", "cgp", "--config", path("run.toml"), "--out", path("p.json")});
+  const auto r = run_cpsd(
+      {"partition", "--decomposer", "cgp", "--config", path("run.toml"), "--out", path("p.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("decomposer/cgp: k = 2"), std::string::npos);
 }
 
 TEST_F(CliPartition, ErrorsAreOneLineAndWriteNothing) {
-  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k", "7", "--out",
-                         path("bad.json")}),
+  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k",
+                         "7", "--out", path("bad.json")}),
                2, "choose 1 <= k <= 6");
   EXPECT_FALSE(std::filesystem::exists(tmp_ / "bad.json"));
   EXPECT_FALSE(std::filesystem::exists(tmp_ / "bad.png"));
-  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k", "2"}), 2,
-               "missing --out");
-  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("nope.json"), "--out", path("x.json")}), 2,
-               "nope.json: file not found");
-  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--decomposer", "cpg",
-                         "--out", path("x.json")}),
-               2, "did you mean 'cgp'");
-  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--format", "csv", "--out",
+  expect_error(
+      run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k", "2"}), 2,
+      "missing --out");
+  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("nope.json"), "--out",
                          path("x.json")}),
+               2, "nope.json: file not found");
+  expect_error(run_cpsd({"partition", "--stats", path("stats.json"), "--decomposer", "cpg", "--out",
+                         path("x.json")}),
+               2, "did you mean 'cgp'");
+  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"),
+                         "--format", "csv", "--out", path("x.json")}),
                2, "unknown partition format 'csv'");
   expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--set",
                          "decomposer.cgp.tau=-1", "--out", path("x.json")}),
                2, "decomposer.cgp.tau: must be > 0");
   test::write_file(tmp_ / "nostats.toml", "[partition]\nk = 2\n");
-  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--config", path("nostats.toml"), "--out", path("x.json")}),
+  expect_error(run_cpsd({"partition", "--decomposer", "cgp", "--config", path("nostats.toml"),
+                         "--out", path("x.json")}),
                2, "data.train.annotations: not set");
 }
 
@@ -243,17 +252,18 @@ TEST_F(CliPartition, ErrorsAreOneLineAndWriteNothing) {
 namespace cpsd {
 namespace {
 
-class CliData : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class CliData : public test::SharedFixture<CliData> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     dir_ = new test::TempDir();
     const auto r = run_cpsd({"data", "make-fashion-scenes", "--out", (dir_->path() / "fs").string(),
                              "--train-images", "80", "--val-images", "20", "--seed", "1"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    test::write_file(dir_->path() / "run.toml",
-                     "[data]\nroot = \"fs\"\n[data.train]\nannotations = \"annotations/instances_train.json\"\n"
-                     "images = \"train\"\n[data.val]\nannotations = \"annotations/instances_val.json\"\n"
-                     "images = \"val\"\n[partition]\nk = 4\n");
+    test::write_file(
+        dir_->path() / "run.toml",
+        "[data]\nroot = \"fs\"\n[data.train]\nannotations = \"annotations/instances_train.json\"\n"
+        "images = \"train\"\n[data.val]\nannotations = \"annotations/instances_val.json\"\n"
+        "images = \"val\"\n[partition]\nk = 4\n");
   }
   static void TearDownTestSuite() { delete dir_; }
   static std::string path(const char* name) { return (dir_->path() / name).string(); }
@@ -269,29 +279,34 @@ TEST_F(CliData, CheckStatsAndPartitionFromTheTrainingSet) {
   EXPECT_NE(r.out.find("dataset is usable"), std::string::npos);
   r = run_cpsd({"data", "stats", "--config", path("run.toml"), "--out", path("stats.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(test::read_file(dir_->path() / "stats.json").find("\"num_images\": 80"), std::string::npos);
-  r = run_cpsd({"partition", "--decomposer", "cgp", "--config", path("run.toml"), "--out", path("p.json")});
+  EXPECT_NE(test::read_file(dir_->path() / "stats.json").find("\"num_images\": 80"),
+            std::string::npos);
+  r = run_cpsd(
+      {"partition", "--decomposer", "cgp", "--config", path("run.toml"), "--out", path("p.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("k = 4, seed = 0, 30 classes"), std::string::npos) << r.out;
   // The same statistics from the file give the same partition.
-  r = run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k", "4", "--out", path("q.json")});
+  r = run_cpsd({"partition", "--decomposer", "cgp", "--stats", path("stats.json"), "--k", "4",
+                "--out", path("q.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto groups = [](const std::string& text) { return text.substr(text.find("\"groups\"")); };
-  EXPECT_EQ(groups(test::read_file(dir_->path() / "p.json")), groups(test::read_file(dir_->path() / "q.json")));
+  EXPECT_EQ(groups(test::read_file(dir_->path() / "p.json")),
+            groups(test::read_file(dir_->path() / "q.json")));
 }
 
 TEST_F(CliData, DirectFormatOptionsAndUnusableData) {
   test::TempDir tmp;
   test::write_file(tmp / "classes.txt", "cat\ndog\n");
   test::write_file(tmp / "train.csv", "image,labels\nmissing.jpg,cat\n");
-  auto r = run_cpsd({"data", "check", "--format", "csv", "--annotations", (tmp / "train.csv").string(),
-                     "--images", tmp.path().string(), "--classes", (tmp / "classes.txt").string()});
+  auto r =
+      run_cpsd({"data", "check", "--format", "csv", "--annotations", (tmp / "train.csv").string(),
+                "--images", tmp.path().string(), "--classes", (tmp / "classes.txt").string()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("missing.jpg: cannot open"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("dataset is NOT usable"), std::string::npos);
   test::write_file(tmp / "typo.csv", "image,labels\na.jpg,dgo\n");
-  expect_error(run_cpsd({"data", "check", "--format", "csv", "--annotations", (tmp / "typo.csv").string(),
-                         "--classes", (tmp / "classes.txt").string()}),
+  expect_error(run_cpsd({"data", "check", "--format", "csv", "--annotations",
+                         (tmp / "typo.csv").string(), "--classes", (tmp / "classes.txt").string()}),
                2, "typo.csv:2: unknown class 'dgo' (did you mean 'dog'?)");
   expect_error(run_cpsd({"data", "check"}), 2, "give --config RUN.toml");
   expect_error(run_cpsd({"data", "make-fashion-scenes", "--out", path("fs")}), 2, "already exists");

@@ -74,9 +74,10 @@ TEST_P(Contract, BuildsFromDefaultsAndRuns) {
       const auto maps = net->forward_features(torch::rand({2, 3, h, w}));
       ASSERT_EQ(maps.size(), infos.size());
       for (std::size_t i = 0; i < maps.size(); ++i) {
-        EXPECT_EQ(maps[i].sizes(), (std::vector<int64_t>{2, infos[i].channels,
-                                                          (h + infos[i].stride - 1) / infos[i].stride,
-                                                          (w + infos[i].stride - 1) / infos[i].stride}))
+        EXPECT_EQ(
+            maps[i].sizes(),
+            (std::vector<int64_t>{2, infos[i].channels, (h + infos[i].stride - 1) / infos[i].stride,
+                                  (w + infos[i].stride - 1) / infos[i].stride}))
             << infos[i].module;
         EXPECT_TRUE(torch::isfinite(maps[i]).all().item<bool>());
       }
@@ -104,7 +105,7 @@ TEST_P(Contract, BuildsFromDefaultsAndRuns) {
       LossInput in;
       in.logits = torch::randn({4, 5}, torch::requires_grad());
       in.targets = (torch::rand({4, 5}) > 0.5).to(torch::kFloat);
-      in.teachers = {{"cgp", torch::randn({4, 5})}, {"dgp", torch::randn({4, 5})}};
+      in.teachers = {{"cgp", torch::randn({4, 5}), {}}, {"dgp", torch::randn({4, 5}), {}}};
       const LossOutput out = loss->forward(in);
       ASSERT_EQ(out.total.dim(), 0);
       EXPECT_TRUE(std::isfinite(out.total.item<double>()));

@@ -13,9 +13,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class RunConfigTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class RunConfigTest : public test::SharedFixture<RunConfigTest> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     manager_ = new PluginManager();
     manager_->load({{test::plugin_dir(), "test"}, {test::fixture_dir("hello"), "test"}});
   }
@@ -81,7 +81,8 @@ TEST_F(RunConfigTest, OverridesFromTheCommandLine) {
 }
 
 TEST_F(RunConfigTest, UnknownOptionNamesFileLineColumnAndSuggests) {
-  const std::string e = error_of("[model]\nbackbone = \"hello_cnn\"\n[backbone.hello_cnn]\nwidht = 4\n");
+  const std::string e =
+      error_of("[model]\nbackbone = \"hello_cnn\"\n[backbone.hello_cnn]\nwidht = 4\n");
   EXPECT_NE(e.find("run.toml:4:9"), std::string::npos) << e;
   EXPECT_NE(e.find("unknown option 'backbone.hello_cnn.widht'"), std::string::npos) << e;
   EXPECT_NE(e.find("did you mean 'width'"), std::string::npos) << e;
@@ -95,8 +96,9 @@ TEST_F(RunConfigTest, WrongTypeIsAnError) {
   const std::string list = error_of("[runtime]\nseed = [1]\n");
   EXPECT_NE(list.find("expected integer, found array"), std::string::npos) << list;
   const std::string from_set = error_of("", {"runtime.threads=1.5"});
-  EXPECT_NE(from_set.find("--set runtime.threads=1.5: runtime.threads: expected integer, found float"),
-            std::string::npos)
+  EXPECT_NE(
+      from_set.find("--set runtime.threads=1.5: runtime.threads: expected integer, found float"),
+      std::string::npos)
       << from_set;
 }
 
@@ -128,8 +130,9 @@ TEST_F(RunConfigTest, MalformedOverrides) {
   EXPECT_NE(error_of("", {"runtime.threads"}).find("expected KEY=VALUE"), std::string::npos);
   EXPECT_NE(error_of("", {"=3"}).find("expected KEY=VALUE"), std::string::npos);
   EXPECT_NE(error_of("", {"runtime..threads=3"}).find("empty part"), std::string::npos);
-  EXPECT_NE(error_of("", {"runtime.threads.x=3"}).find("runtime.threads: expected integer, found table"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("", {"runtime.threads.x=3"}).find("runtime.threads: expected integer, found table"),
+      std::string::npos);
   EXPECT_NE(error_of("[runtime]\nthreads = 2\n", {"runtime.threads.x=3"})
                 .find("'runtime.threads' is not a table (it is integer)"),
             std::string::npos);
@@ -160,8 +163,8 @@ TEST_F(RunConfigTest, PathsAreRelativeToTheFileThatWroteThem) {
   const RunConfig c = RunConfig::load(tmp / "configs" / "run.toml", {}, registry());
   EXPECT_EQ(fs::weakly_canonical(path_option(c.section("partition"), "statistics")),
             fs::weakly_canonical(tmp / "stats" / "s.json"));
-  const RunConfig over = RunConfig::load(tmp / "configs" / "run.toml", {"partition.statistics=x.json"},
-                                         registry());
+  const RunConfig over =
+      RunConfig::load(tmp / "configs" / "run.toml", {"partition.statistics=x.json"}, registry());
   EXPECT_EQ(path_option(over.section("partition"), "statistics"), fs::path("x.json"));
   EXPECT_EQ(path_option(parse("").section("partition"), "statistics"), fs::path());
 }
@@ -215,9 +218,10 @@ TEST_F(RunConfigTest, PluginOptionsOfUnselectedPluginIsAnError) {
 }
 
 TEST(Options, GettersCheckTypes) {
-  const Options o = Options::parse("a = 1\nb = 2.5\nc = \"x\"\nd = [1, 2]\ne = [1.5, 2]\n"
-                                   "[t]\nf = true\n",
-                                   "scope");
+  const Options o = Options::parse(
+      "a = 1\nb = 2.5\nc = \"x\"\nd = [1, 2]\ne = [1.5, 2]\n"
+      "[t]\nf = true\n",
+      "scope");
   EXPECT_EQ(o.get_int("a"), 1);
   EXPECT_DOUBLE_EQ(o.get_double("a"), 1.0);
   EXPECT_DOUBLE_EQ(o.get_double("b"), 2.5);

@@ -17,8 +17,7 @@ bool has(const std::vector<std::string>& v, const std::string& s) {
 }
 
 TEST(ElfSymbols, PluginExportsOnlyItsEntry) {
-  const auto symbols =
-      exported_dynamic_symbols(test::plugin_dir() / "cpsd_plugin_heads_basic.so");
+  const auto symbols = exported_dynamic_symbols(test::plugin_dir() / "cpsd_plugin_heads_basic.so");
   EXPECT_TRUE(has(symbols, "cpsd_plugin_entry_v2"));
   // The version script hides everything else, including the plugin's C++ classes.
   for (const std::string& s : symbols) {

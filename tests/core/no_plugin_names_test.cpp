@@ -21,12 +21,14 @@ namespace fs = std::filesystem;
 // Method and branch names of configs/_base_/methods/paper.toml.
 std::set<std::string> paper_names() {
   std::set<std::string> names;
-  const std::string text = test::read_file(test::source_dir() / "configs/_base_/methods/paper.toml");
+  const std::string text =
+      test::read_file(test::source_dir() / "configs/_base_/methods/paper.toml");
   const std::regex branch(R"(^\[branches\.(\w+)\])"), method(R"(^(\w+) = \[)");
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     std::smatch m;
-    if (std::regex_search(line, m, branch) || std::regex_search(line, m, method)) names.insert(m[1]);
+    if (std::regex_search(line, m, branch) || std::regex_search(line, m, method))
+      names.insert(m[1]);
   }
   return names;
 }
@@ -58,10 +60,11 @@ TEST(Host, NamesNoPluginMethodOrBranch) {
       for (std::string line; std::getline(in, line);) {
         ++number;
         const std::string code = line.substr(0, line.find("//"));  // comments may give examples
-        for (auto m = std::sregex_iterator(code.begin(), code.end(), literal); m != std::sregex_iterator(); ++m) {
+        for (auto m = std::sregex_iterator(code.begin(), code.end(), literal);
+             m != std::sregex_iterator(); ++m) {
           if (names.count((*m)[1])) {
-            found.push_back(fs::relative(e.path(), test::source_dir()).string() + ":" + std::to_string(number) +
-                            ": \"" + (*m)[1].str() + "\"");
+            found.push_back(fs::relative(e.path(), test::source_dir()).string() + ":" +
+                            std::to_string(number) + ": \"" + (*m)[1].str() + "\"");
           }
         }
       }

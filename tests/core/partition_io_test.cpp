@@ -58,9 +58,9 @@ TEST(LabelStatistics, FileErrorsNameTheProblem) {
   EXPECT_NE(error_of([&] { read_statistics(tmp / "syntax.json"); }).find("syntax.json:3:"),
             std::string::npos);
   test::write_file(tmp / "missing.json", R"({"classes": ["a"], "num_images": 1, "counts": [1]})");
-  EXPECT_NE(error_of([&] { read_statistics(tmp / "missing.json"); })
-                .find("missing key 'cooccurrence'"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { read_statistics(tmp / "missing.json"); }).find("missing key 'cooccurrence'"),
+      std::string::npos);
   test::write_file(tmp / "doubled.json", R"({"classes": ["a", "b"], "num_images": 5,
       "counts": [2, 3], "cooccurrence": [[0, 4], [4, 0]]})");
   EXPECT_NE(error_of([&] { read_statistics(tmp / "doubled.json"); }).find("counted twice"),
@@ -144,7 +144,8 @@ TEST(PartitionFile, RejectsBrokenPartitions) {
   EXPECT_NE(error(R"([{"0": 0}, {}])").find("group 1 is empty"), std::string::npos);
   // The authors' COCO k=1 file holds 81 indices for 80 classes.
   std::string k1 = "[{";
-  for (int i = 0; i < 81; ++i) k1 += (i ? ", \"" : "\"") + std::to_string(i) + "\": " + std::to_string(i);
+  for (int i = 0; i < 81; ++i)
+    k1 += (i ? ", \"" : "\"") + std::to_string(i) + "\": " + std::to_string(i);
   k1 += "}]";
   std::vector<std::string> coco(80, "x");
   EXPECT_NE(error(k1, coco).find("class index 80 is outside the 80 classes"), std::string::npos);

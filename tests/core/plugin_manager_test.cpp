@@ -217,7 +217,8 @@ TEST(Registry, UnknownNameListsWhatExistsAndSuggests) {
     EXPECT_NE(what.find("available: asl, bce, distill, softmax_ce"), std::string::npos) << what;
     EXPECT_NE(what.find("did you mean 'asl'"), std::string::npos) << what;
   }
-  EXPECT_EQ(m.registry().names(Kind::loss), (std::vector<std::string>{"asl", "bce", "distill", "softmax_ce"}));
+  EXPECT_EQ(m.registry().names(Kind::loss),
+            (std::vector<std::string>{"asl", "bce", "distill", "softmax_ce"}));
 }
 
 }  // namespace

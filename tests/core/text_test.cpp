@@ -13,7 +13,7 @@ TEST(Text, EditDistance) {
   EXPECT_EQ(edit_distance("abc", ""), 3u);
   EXPECT_EQ(edit_distance("cpds", "cpsd"), 1u);  // a swap of neighbours is one slip
   EXPECT_EQ(edit_distance("cpds", "cgpd"), 2u);
-  EXPECT_EQ(edit_distance("ca", "abc"), 3u);     // no edits of a swapped pair (OSA, not Damerau)
+  EXPECT_EQ(edit_distance("ca", "abc"), 3u);  // no edits of a swapped pair (OSA, not Damerau)
 }
 
 TEST(Text, ClosestMatchOnlySuggestsNearNames) {

@@ -11,16 +11,16 @@
 #include "cpsd/core/data/dataset.h"
 #include "cpsd/core/data/fashion_scenes.h"
 #include "cpsd/core/data/readers.h"
-#include "idx_file.h"
 #include "cpsd/sdk/error.h"
+#include "idx_file.h"
 #include "test_support.h"
 
 namespace cpsd::data {
 namespace {
 
-class FashionScenes : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class FashionScenes : public test::SharedFixture<FashionScenes> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     dir_ = new test::TempDir();
     FashionScenesOptions o;
     o.train_images = 1500;
@@ -35,7 +35,8 @@ class FashionScenes : public ::testing::Test {
 test::TempDir* FashionScenes::dir_ = nullptr;
 
 TEST_F(FashionScenes, LoadsThroughTheCocoReaderWithItsStructure) {
-  const Dataset d = read_coco(root() / "annotations" / "instances_train.json", root() / "train", {});
+  const Dataset d =
+      read_coco(root() / "annotations" / "instances_train.json", root() / "train", {});
   const FashionScenesDesign design = fashion_scenes_design();
   ASSERT_EQ(d.class_names, design.class_names);
   EXPECT_GE(d.num_classes(), 24);
@@ -69,7 +70,8 @@ TEST_F(FashionScenes, TrainAndValUseDisjointFashionMnistItems) {
     std::set<std::string> out;
     std::ifstream in(root() / "annotations" / (std::string("instances_") + split + ".json"));
     const auto j = nlohmann::json::parse(in);
-    for (const auto& a : j["annotations"]) out.insert(a["fashion_mnist"]["split"].get<std::string>());
+    for (const auto& a : j["annotations"])
+      out.insert(a["fashion_mnist"]["split"].get<std::string>());
     return out;
   };
   EXPECT_EQ(sources("train"), std::set<std::string>{"train"});
@@ -88,9 +90,11 @@ TEST_F(FashionScenes, DeterministicAndRefusesToOverwrite) {
   EXPECT_EQ(test::read_file(dir_->path() / "again" / "train" / "000007.jpg"), image);
   // The first images do not depend on how many are made.
   EXPECT_EQ(test::read_file(root() / "train" / "000007.jpg"), image);
-  const std::string first = test::read_file(dir_->path() / "again" / "annotations" / "instances_train.json");
+  const std::string first =
+      test::read_file(dir_->path() / "again" / "annotations" / "instances_train.json");
   make_fashion_scenes(dir_->path() / "again", o, true);
-  EXPECT_EQ(test::read_file(dir_->path() / "again" / "annotations" / "instances_train.json"), first);
+  EXPECT_EQ(test::read_file(dir_->path() / "again" / "annotations" / "instances_train.json"),
+            first);
   o.fashion_mnist = dir_->path() / "nowhere";
   try {
     make_fashion_scenes(dir_->path() / "x", o);
@@ -111,7 +115,8 @@ TEST(FashionScenesDesigns, WardrobeHasItsOwnClassesGroupsAndExclusions) {
   o.seed = 2;
   make_fashion_scenes(tmp / "w", o);
   const FashionScenesDesign design = fashion_scenes_design("wardrobe");
-  const Dataset d = read_coco(tmp / "w" / "annotations" / "instances_train.json", tmp / "w" / "train", {});
+  const Dataset d =
+      read_coco(tmp / "w" / "annotations" / "instances_train.json", tmp / "w" / "train", {});
   ASSERT_EQ(d.class_names, design.class_names);
   ASSERT_EQ(d.num_classes(), 40);
   EXPECT_EQ(d.class_names[39], "yellow_boot");
@@ -133,8 +138,10 @@ TEST(FashionScenesDesigns, WardrobeHasItsOwnClassesGroupsAndExclusions) {
   // Its groups are not scenes': a gym t-shirt meets sneakers far above chance, and trousers
   // (scenes' street partner of the t-shirt) much less.
   const double n = 1200;
-  auto lift = [&](int i, int j) { return s.cooccurrence[i * m + j] * n / (s.counts[i] * s.counts[j]); };
-  EXPECT_GT(lift(0, 7), 2.0);       // red t-shirt, red sneaker
+  auto lift = [&](int i, int j) {
+    return s.cooccurrence[i * m + j] * n / (s.counts[i] * s.counts[j]);
+  };
+  EXPECT_GT(lift(0, 7), 2.0);         // red t-shirt, red sneaker
   EXPECT_LT(lift(0, 1), lift(0, 7));  // red t-shirt, red trouser
   EXPECT_THROW(fashion_scenes_design("nope"), ConfigError);
   EXPECT_EQ(fashion_scenes_design_names(), (std::vector<std::string>{"scenes", "wardrobe"}));
@@ -149,20 +156,24 @@ TEST(FashionItems, SingleLabelFolderOfTrainingItemsOnly) {
   make_fashion_items(tmp / "items", o);
   const Dataset train = read_image_folder(tmp / "items" / "train");
   const Dataset val = read_image_folder(tmp / "items" / "val");
-  EXPECT_EQ(train.class_names, (std::vector<std::string>{"bag", "boot", "coat", "dress", "pullover", "sandal",
-                                                         "shirt", "sneaker", "trouser", "tshirt"}));
+  EXPECT_EQ(train.class_names,
+            (std::vector<std::string>{"bag", "boot", "coat", "dress", "pullover", "sandal", "shirt",
+                                      "sneaker", "trouser", "tshirt"}));
   EXPECT_EQ(val.class_names, train.class_names);
   EXPECT_EQ(train.samples.size(), 200u);
   EXPECT_EQ(val.samples.size(), 50u);
   // Each file is named by its item's index in Fashion-MNIST's training file and sits in its
   // type's directory; validation items are the file's last ones, never a test item.
-  const std::vector<uint8_t> labels = read_idx_labels("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
+  const std::vector<uint8_t> labels =
+      read_idx_labels("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
   const FashionScenesDesign design = fashion_scenes_design();
   for (const auto* d : {&train, &val}) {
     for (const Sample& s : d->samples) {
       const std::filesystem::path p(s.path);
       const long index = std::stol(p.stem().string());
-      EXPECT_EQ(p.parent_path().filename().string(), design.types[labels[static_cast<std::size_t>(index)]]) << s.path;
+      EXPECT_EQ(p.parent_path().filename().string(),
+                design.types[labels[static_cast<std::size_t>(index)]])
+          << s.path;
       EXPECT_EQ(d->class_names[s.labels.at(0)], p.parent_path().filename().string());
       if (d == &train) {
         EXPECT_LT(index, 200) << s.path;
@@ -175,7 +186,8 @@ TEST(FashionItems, SingleLabelFolderOfTrainingItemsOnly) {
   EXPECT_EQ(info["val_from_index"], 59950);
   // Deterministic for a seed; refuses to overwrite.
   make_fashion_items(tmp / "again", o);
-  EXPECT_EQ(test::read_file(tmp / "again" / "val" / "bag" / std::filesystem::path(val.samples[0].path).filename()),
+  EXPECT_EQ(test::read_file(tmp / "again" / "val" / "bag" /
+                            std::filesystem::path(val.samples[0].path).filename()),
             test::read_file(val.samples[0].path));
   EXPECT_THROW(make_fashion_items(tmp / "again", o), ConfigError);
   o.val_items = 60000;
@@ -194,7 +206,8 @@ TEST(FolderReader, ClassOrderAndErrors) {
   EXPECT_EQ(d.samples[0].labels, (std::vector<int64_t>{0}));
   EXPECT_EQ(d.samples[1].path, (tmp / "d" / "zebra" / "a.jpg").string());
   test::write_file(tmp / "classes.txt", "zebra\nant\n");
-  EXPECT_EQ(read_image_folder(tmp / "d", tmp / "classes.txt").samples[0].labels, (std::vector<int64_t>{0}));
+  EXPECT_EQ(read_image_folder(tmp / "d", tmp / "classes.txt").samples[0].labels,
+            (std::vector<int64_t>{0}));
   test::write_file(tmp / "more.txt", "zebra\nant\nyak\n");
   EXPECT_THROW(read_image_folder(tmp / "d", tmp / "more.txt"), ConfigError);
   EXPECT_THROW(read_image_folder(tmp / "nowhere"), ConfigError);

@@ -154,7 +154,7 @@ TEST(Augment, CutoutFillsOneColouredBox) {
   for (int y = 0; y < img.rows; ++y) {
     for (int x = 0; x < img.cols; ++x) changed += img.at<cv::Vec3b>(y, x) != cv::Vec3b(0, 0, 0);
   }
-  EXPECT_GT(changed, 100);   // up to a 21 x 21 box, clipped at the border
+  EXPECT_GT(changed, 100);  // up to a 21 x 21 box, clipped at the border
   EXPECT_LE(changed, 21 * 21);
 }
 
@@ -225,7 +225,8 @@ TEST(DataLoader, BatchesDoNotDependOnTheNumberOfWorkers) {
   };
   const auto one = run(1), three = run(3);
   ASSERT_EQ(one.size(), three.size());
-  for (std::size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(at::equal(one[i], three[i])) << "batch " << i;
+  for (std::size_t i = 0; i < one.size(); ++i)
+    EXPECT_TRUE(at::equal(one[i], three[i])) << "batch " << i;
 }
 
 TEST(DataLoader, ShardsByRank) {

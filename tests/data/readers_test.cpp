@@ -50,18 +50,25 @@ TEST(CocoReader, ClassOrderLabelsAndEmptyImages) {
 TEST(CocoReader, Errors) {
   test::TempDir tmp;
   test::write_file(tmp / "bad.json", "{\n  \"images\": [\n    {\"id\": 1,, }\n]}");
-  EXPECT_NE(error_of([&] { read_coco(tmp / "bad.json", tmp.path(), {}); }).find("bad.json:3:"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_coco(tmp / "bad.json", tmp.path(), {}); }).find("bad.json:3:"),
+            std::string::npos);
   test::write_file(tmp / "cat.json", R"({"images": [{"id": 1, "file_name": "a.jpg"}],
       "annotations": [{"image_id": 1, "category_id": 4}], "categories": [{"id": 1, "name": "x"}]})");
-  EXPECT_NE(error_of([&] { read_coco(tmp / "cat.json", tmp.path(), {}); }).find("category_id 4, which is not"),
+  EXPECT_NE(error_of([&] {
+              read_coco(tmp / "cat.json", tmp.path(), {});
+            }).find("category_id 4, which is not"),
             std::string::npos);
   test::write_file(tmp / "img.json", R"({"images": [{"id": 1, "file_name": "a.jpg"}],
       "annotations": [{"image_id": 2, "category_id": 1}], "categories": [{"id": 1, "name": "x"}]})");
-  EXPECT_NE(error_of([&] { read_coco(tmp / "img.json", tmp.path(), {}); }).find("image_id 2"), std::string::npos);
-  test::write_file(tmp / "none.json", R"({"images": []})");
-  EXPECT_NE(error_of([&] { read_coco(tmp / "none.json", tmp.path(), {}); }).find("not a COCO instances file"),
+  EXPECT_NE(error_of([&] { read_coco(tmp / "img.json", tmp.path(), {}); }).find("image_id 2"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { read_coco(tmp / "absent.json", tmp.path(), {}); }).find("not found"), std::string::npos);
+  test::write_file(tmp / "none.json", R"({"images": []})");
+  EXPECT_NE(error_of([&] {
+              read_coco(tmp / "none.json", tmp.path(), {});
+            }).find("not a COCO instances file"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { read_coco(tmp / "absent.json", tmp.path(), {}); }).find("not found"),
+            std::string::npos);
 }
 
 TEST(NuswideReader, OfficialLayout) {
@@ -70,8 +77,10 @@ TEST(NuswideReader, OfficialLayout) {
   test::write_file(root / "Concepts81.txt", "animal\nbeach\nsky\n");
   test::write_file(root / "ImageList" / "TrainImagelist.txt",
                    "actor\\0001.jpg\r\nbeach\\0002.jpg\r\nsky\\0003.jpg\r\n");
-  test::write_file(root / "Groundtruth" / "TrainTestLabels" / "Labels_animal_Train.txt", "1\n0\n0\n");
-  test::write_file(root / "Groundtruth" / "TrainTestLabels" / "Labels_beach_Train.txt", "1\n1\n0\n");
+  test::write_file(root / "Groundtruth" / "TrainTestLabels" / "Labels_animal_Train.txt",
+                   "1\n0\n0\n");
+  test::write_file(root / "Groundtruth" / "TrainTestLabels" / "Labels_beach_Train.txt",
+                   "1\n1\n0\n");
   test::write_file(root / "Groundtruth" / "TrainTestLabels" / "Labels_sky_Train.txt", "0\n1\n0\n");
   const Dataset d = read_nuswide(root, tmp / "Flickr", "Train", {});
   EXPECT_EQ(d.class_names, (std::vector<std::string>{"animal", "beach", "sky"}));
@@ -80,8 +89,9 @@ TEST(NuswideReader, OfficialLayout) {
   EXPECT_EQ(d.samples[0].labels, (std::vector<int64_t>{0, 1}));
   EXPECT_EQ(d.samples[1].labels, (std::vector<int64_t>{1, 2}));
   test::write_file(root / "Groundtruth" / "TrainTestLabels" / "Labels_sky_Train.txt", "0\n1\n");
-  EXPECT_NE(error_of([&] { read_nuswide(root, tmp.path(), "Train", {}); }).find("2 rows for 3 images"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { read_nuswide(root, tmp.path(), "Train", {}); }).find("2 rows for 3 images"),
+      std::string::npos);
   EXPECT_THROW(read_nuswide(root, tmp.path(), "Validation", {}), ConfigError);
 }
 
@@ -96,8 +106,9 @@ TEST(NuswideReader, OneCsvForm) {
   EXPECT_EQ(d.samples[0].labels, (std::vector<int64_t>{0, 1}));
   EXPECT_EQ(d.samples[1].labels, (std::vector<int64_t>{1, 2}));
   test::write_file(tmp / "classes.txt", "sky\nwater\n");
-  EXPECT_NE(error_of([&] { read_nuswide(tmp / "nus.csv", tmp.path(), "Train", tmp / "classes.txt"); })
-                .find("unknown class 'clouds'"),
+  EXPECT_NE(error_of([&] {
+              read_nuswide(tmp / "nus.csv", tmp.path(), "Train", tmp / "classes.txt");
+            }).find("unknown class 'clouds'"),
             std::string::npos);
 }
 
@@ -108,7 +119,8 @@ TEST(VocReader, DifficultPolicies) {
   test::write_file(main / "dog_trainval.txt", "000005  1\n000007 -1\n000009  1\n");
   test::write_file(main / "trainval.txt", "000005\n000007\n000009\n");
   test::write_file(main / "cat_test.txt", "000001 1\n");
-  const Dataset ignore = read_voc(tmp / "VOC2007", tmp / "VOC2007" / "JPEGImages", "trainval", Difficult::ignore);
+  const Dataset ignore =
+      read_voc(tmp / "VOC2007", tmp / "VOC2007" / "JPEGImages", "trainval", Difficult::ignore);
   EXPECT_EQ(ignore.class_names, (std::vector<std::string>{"cat", "dog"}));
   ASSERT_EQ(ignore.samples.size(), 3u);
   EXPECT_EQ(ignore.samples[0].path, (tmp / "VOC2007" / "JPEGImages" / "000005.jpg").string());
@@ -121,8 +133,9 @@ TEST(VocReader, DifficultPolicies) {
   const Dataset negative = read_voc(tmp / "VOC2007", tmp.path(), "trainval", Difficult::negative);
   EXPECT_EQ(negative.samples[2].labels, (std::vector<int64_t>{1}));
   test::write_file(main / "cow_trainval.txt", "000005 2\n");
-  EXPECT_NE(error_of([&] { read_voc(tmp / "VOC2007", tmp.path(), "trainval", Difficult::ignore); })
-                .find("cow_trainval.txt:1: expected"),
+  EXPECT_NE(error_of([&] {
+              read_voc(tmp / "VOC2007", tmp.path(), "trainval", Difficult::ignore);
+            }).find("cow_trainval.txt:1: expected"),
             std::string::npos);
   EXPECT_THROW(read_voc(tmp / "nowhere", tmp.path(), "trainval", Difficult::ignore), ConfigError);
 }
@@ -138,14 +151,18 @@ TEST(CsvReader, LabelsAndErrors) {
   EXPECT_EQ(d.samples[1].path, (tmp / "img" / "b,c.jpg").string());
   EXPECT_TRUE(d.samples[2].labels.empty());
   test::write_file(tmp / "typo.csv", "image,labels\na.jpg,cat\nb.jpg,dgo\n");
-  const std::string e = error_of([&] { read_label_csv(tmp / "typo.csv", tmp.path(), tmp / "classes.txt"); });
-  EXPECT_NE(e.find("typo.csv:3: unknown class 'dgo' (did you mean 'dog'?)"), std::string::npos) << e;
+  const std::string e =
+      error_of([&] { read_label_csv(tmp / "typo.csv", tmp.path(), tmp / "classes.txt"); });
+  EXPECT_NE(e.find("typo.csv:3: unknown class 'dgo' (did you mean 'dog'?)"), std::string::npos)
+      << e;
   test::write_file(tmp / "fields.csv", "image,labels\na.jpg,cat,extra\n");
-  EXPECT_NE(error_of([&] { read_label_csv(tmp / "fields.csv", tmp.path(), tmp / "classes.txt"); })
-                .find("expected 2 fields"),
+  EXPECT_NE(error_of([&] {
+              read_label_csv(tmp / "fields.csv", tmp.path(), tmp / "classes.txt");
+            }).find("expected 2 fields"),
             std::string::npos);
   test::write_file(tmp / "dup.txt", "cat\ncat\n");
-  EXPECT_NE(error_of([&] { read_class_list(tmp / "dup.txt"); }).find("listed twice"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_class_list(tmp / "dup.txt"); }).find("listed twice"),
+            std::string::npos);
   EXPECT_THROW(read_label_csv(tmp / "train.csv", tmp.path(), {}), ConfigError);
 }
 

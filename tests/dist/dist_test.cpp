@@ -16,9 +16,9 @@ namespace {
 
 using test::run_cpsd;
 
-class TwoRanks : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class TwoRanks : public test::SharedFixture<TwoRanks> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     dir_ = new test::TempDir();
     test::make_tiny_run_base(dir_->path(), 64, 16, 4);
     // BatchNorm frozen (per-rank batch statistics would differ from one process's), mean
@@ -39,9 +39,15 @@ ema = 0.0
 )");
   }
   static void TearDownTestSuite() { delete dir_; }
-  static std::vector<std::string> train(const std::string& name, std::vector<std::string> extra = {}) {
-    std::vector<std::string> a = {"train", "--config", (dir_->path() / "ddp.toml").string(), "--set",
-                                  "run.output=" + (dir_->path() / "runs").string(), "--set", "run.name=" + name};
+  static std::vector<std::string> train(const std::string& name,
+                                        std::vector<std::string> extra = {}) {
+    std::vector<std::string> a = {"train",
+                                  "--config",
+                                  (dir_->path() / "ddp.toml").string(),
+                                  "--set",
+                                  "run.output=" + (dir_->path() / "runs").string(),
+                                  "--set",
+                                  "run.name=" + name};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -57,12 +63,17 @@ ema = 0.0
 };
 test::TempDir* TwoRanks::dir_ = nullptr;
 
-void expect_same_weights(const std::filesystem::path& a, const std::filesystem::path& b, double tolerance) {
+void expect_same_weights(const std::filesystem::path& a, const std::filesystem::path& b,
+                         double tolerance) {
   const StateDict x = read_state_dict(a), y = read_state_dict(b);
   ASSERT_EQ(x.size(), y.size());
   for (std::size_t i = 0; i < x.size(); ++i) {
     ASSERT_EQ(x[i].first, y[i].first);
-    EXPECT_LT((x[i].second.to(torch::kDouble) - y[i].second.to(torch::kDouble)).abs().max().item<double>(), tolerance)
+    EXPECT_LT((x[i].second.to(torch::kDouble) - y[i].second.to(torch::kDouble))
+                  .abs()
+                  .max()
+                  .item<double>(),
+              tolerance)
         << x[i].first;
   }
 }
@@ -97,7 +108,8 @@ TEST_F(TwoRanks, ResumeAfterACrash) {
   EXPECT_NE(resumed.err.find("resuming after epoch 1"), std::string::npos) << resumed.err;
   expect_same_weights(last("straight"), last("crashed"), 1e-6);
   // And on another number of processes: one process continues the 2-rank run.
-  const auto single = run_cpsd(train("crashed", {"--set", "train.epochs=4", "--set", "train.batch_size=16"}));
+  const auto single =
+      run_cpsd(train("crashed", {"--set", "train.epochs=4", "--set", "train.batch_size=16"}));
   ASSERT_EQ(single.exit_code, 0) << single.err;
   EXPECT_EQ(engine::read_checkpoint_meta(last("crashed")).epoch, 4);
 }

@@ -43,16 +43,20 @@ TEST(AveragePrecision, MatchesScikitLearn) {
     std::ofstream out(tmp / "data.txt");
     out.precision(17);
     for (int64_t i = 0; i < n; ++i) {
-      for (int64_t k = 0; k < c; ++k) out << scores[i][k].item<double>() << ' ' << targets[i][k].item<double>() << ' ';
+      for (int64_t k = 0; k < c; ++k)
+        out << scores[i][k].item<double>() << ' ' << targets[i][k].item<double>() << ' ';
       out << '\n';
     }
   }
   const std::string script =
       "import numpy as np\n"
       "from sklearn.metrics import average_precision_score\n"
-      "d = np.loadtxt('" + (tmp / "data.txt").string() + "').reshape(" + std::to_string(n) + ", " +
-      std::to_string(c) + ", 2)\n"
-      "for k in range(" + std::to_string(c) + "):\n"
+      "d = np.loadtxt('" +
+      (tmp / "data.txt").string() + "').reshape(" + std::to_string(n) + ", " + std::to_string(c) +
+      ", 2)\n"
+      "for k in range(" +
+      std::to_string(c) +
+      "):\n"
       "    print(repr(average_precision_score(d[:, k, 1], d[:, k, 0])))\n";
   test::write_file(tmp / "ap.py", script);
   FILE* pipe = popen(("/usr/bin/python3 " + (tmp / "ap.py").string()).c_str(), "r");
@@ -68,10 +72,12 @@ TEST(AveragePrecision, MatchesScikitLearn) {
 
 TEST(Metrics, ThresholdedAndTopThree) {
   // 2 images, 4 classes; logits chosen so sigmoid >= 0.5 <=> logit >= 0.
-  const at::Tensor logits = at::tensor({3.0, 2.0, 1.0, 0.5,    // 4 predicted, top-3 keeps 3
-                                        -1.0, 2.0, -3.0, -2.0}, at::kDouble).reshape({2, 4});
-  const at::Tensor targets = at::tensor({1.0, 0.0, 1.0, 1.0,
-                                         1.0, 1.0, 0.0, 0.0}, at::kDouble).reshape({2, 4});
+  const at::Tensor logits = at::tensor({3.0, 2.0, 1.0, 0.5,  // 4 predicted, top-3 keeps 3
+                                        -1.0, 2.0, -3.0, -2.0},
+                                       at::kDouble)
+                                .reshape({2, 4});
+  const at::Tensor targets =
+      at::tensor({1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0}, at::kDouble).reshape({2, 4});
   const Metrics m = evaluate(logits, targets, {}, 0.5);
   // Per class: Nc = [1, 1, 1, 1], Np = [1, 2, 1, 1], Ng = [2, 1, 1, 1].
   EXPECT_NEAR(m.op, 100.0 * 4 / 5, 1e-9);

@@ -3,8 +3,8 @@
 // that `[model] pretrained` loads, and the file is a cache keyed by the settings.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "cpsd/core/state_dict.h"
 #include "test_support.h"
@@ -15,12 +15,13 @@ namespace {
 using test::run_cpsd;
 namespace fs = std::filesystem;
 
-class Pretrain : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class Pretrain : public test::SharedFixture<Pretrain> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     dir_ = new test::TempDir();
-    const auto r = run_cpsd({"data", "make-fashion-items", "--out", (dir_->path() / "items").string(),
-                             "--train-images", "640", "--val-items", "160", "--canvas", "32"});
+    const auto r =
+        run_cpsd({"data", "make-fashion-items", "--out", (dir_->path() / "items").string(),
+                  "--train-images", "640", "--val-items", "160", "--canvas", "32"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     test::write_file(dir_->path() / "pretrain.toml", R"([runtime]
 threads = 1
@@ -54,8 +55,8 @@ output = "weights/backbone.pt"
   }
   static void TearDownTestSuite() { delete dir_; }
   static std::vector<std::string> args(std::vector<std::string> extra = {}) {
-    std::vector<std::string> a = {"pretrain", "--config", (dir_->path() / "pretrain.toml").string(), "--set",
-                                  "run.output=" + (dir_->path() / "runs").string()};
+    std::vector<std::string> a = {"pretrain", "--config", (dir_->path() / "pretrain.toml").string(),
+                                  "--set", "run.output=" + (dir_->path() / "runs").string()};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -117,7 +118,8 @@ batch_size = 16
                            "run.output=" + (dir_->path() / "runs-scenes").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Every backbone weight comes from the file; the 30-class classifier stays as initialised.
-  EXPECT_NE(r.err.find(" 0 missing, 0 unexpected, 0 with another shape; head kept as initialised"), std::string::npos)
+  EXPECT_NE(r.err.find(" 0 missing, 0 unexpected, 0 with another shape; head kept as initialised"),
+            std::string::npos)
       << r.err;
 }
 

@@ -34,18 +34,20 @@ TEST(OneCycle, EndpointsAndShape) {
 
 TEST(OneCycle, MatchesPyTorch) {
   test::TempDir tmp;
-  test::write_file(tmp / "sched.py",
-                   "import torch\n"
-                   "p = [torch.nn.Parameter(torch.zeros(1))]\n"
-                   "opt = torch.optim.Adam(p, lr=1e-3)\n"
-                   "s = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-4, total_steps=37, pct_start=0.3,\n"
-                   "    div_factor=10, final_div_factor=100, base_momentum=0.8, max_momentum=0.9)\n"
-                   "for i in range(37):\n"
-                   "    g = opt.param_groups[0]\n"
-                   "    print(repr(g['lr']), repr(g['betas'][0]))\n"
-                   "    opt.step()\n"
-                   "    if i < 36: s.step()\n");
-  FILE* pipe = popen(("/usr/bin/python3 " + (tmp / "sched.py").string() + " 2>/dev/null").c_str(), "r");
+  test::write_file(
+      tmp / "sched.py",
+      "import torch\n"
+      "p = [torch.nn.Parameter(torch.zeros(1))]\n"
+      "opt = torch.optim.Adam(p, lr=1e-3)\n"
+      "s = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-4, total_steps=37, pct_start=0.3,\n"
+      "    div_factor=10, final_div_factor=100, base_momentum=0.8, max_momentum=0.9)\n"
+      "for i in range(37):\n"
+      "    g = opt.param_groups[0]\n"
+      "    print(repr(g['lr']), repr(g['betas'][0]))\n"
+      "    opt.step()\n"
+      "    if i < 36: s.step()\n");
+  FILE* pipe =
+      popen(("/usr/bin/python3 " + (tmp / "sched.py").string() + " 2>/dev/null").c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   OneCycleOptions o;
   o.max_lr = 3e-4;

@@ -31,9 +31,11 @@ const Registry& registry() {
 }
 
 // A width-`width` ResNet with the head of `head_toml` ("" = linear) for `classes` classes.
-std::shared_ptr<MultiLabelModel> model(const std::string& head_toml, int64_t classes, int width = 4) {
-  const std::string toml = "[backbone.resnet]\nwidth = " + std::to_string(width) + "\nstem = \"small\"\n" +
-                           (head_toml.empty() ? "[model]\nhead = \"linear\"\n" : head_toml) + "backbone = \"resnet\"\n";
+std::shared_ptr<MultiLabelModel> model(const std::string& head_toml, int64_t classes,
+                                       int width = 4) {
+  const std::string toml =
+      "[backbone.resnet]\nwidth = " + std::to_string(width) + "\nstem = \"small\"\n" +
+      (head_toml.empty() ? "[model]\nhead = \"linear\"\n" : head_toml) + "backbone = \"resnet\"\n";
   const RunConfig config = RunConfig::parse(toml, "model.toml", {}, registry());
   std::vector<std::string> names;
   for (int64_t c = 0; c < classes; ++c) names.push_back("c" + std::to_string(c));
@@ -65,12 +67,14 @@ TEST(CopyClassSubset, LinearHeadTakesItsClassesRowsAndTheWholeBackbone) {
   full->eval();
   part->eval();
   const torch::Tensor x = torch::rand({3, 3, 32, 32});
-  EXPECT_TRUE(torch::allclose(part->forward(x), full->forward(x).index_select(1, rows), 1e-6, 1e-6));
+  EXPECT_TRUE(
+      torch::allclose(part->forward(x), full->forward(x).index_select(1, rows), 1e-6, 1e-6));
 }
 
 TEST(CopyClassSubset, PerClassTensorsInAnyDimension) {
   // Query2Label: queries [K, d] (dimension 0), the group-wise classifier W [1, K, d] and b [1, K].
-  const std::string q2l = "[head.query2label]\nhidden_dim = 16\nfeedforward = 32\n[model]\nhead = \"query2label\"\n";
+  const std::string q2l =
+      "[head.query2label]\nhidden_dim = 16\nfeedforward = 32\n[model]\nhead = \"query2label\"\n";
   const auto full = model(q2l, 5);
   const auto part = model(q2l, 3);
   copy_class_subset(*full, *part, 5, {0, 2, 4});
@@ -92,8 +96,9 @@ TEST(CopyClassSubset, PerClassTensorsInAnyDimension) {
 
 TEST(CopyClassSubset, RefusesWhatIsNotAClassSubset) {
   const auto full = model("", 6);
-  EXPECT_THROW(copy_class_subset(*full, *model("", 6), 6, {0, 2, 1, 3, 4, 5}), RuntimeError);  // reordered
-  EXPECT_THROW(copy_class_subset(*full, *model("", 2), 6, {0, 1, 2}), RuntimeError);           // wrong count
+  EXPECT_THROW(copy_class_subset(*full, *model("", 6), 6, {0, 2, 1, 3, 4, 5}),
+               RuntimeError);                                                         // reordered
+  EXPECT_THROW(copy_class_subset(*full, *model("", 2), 6, {0, 1, 2}), RuntimeError);  // wrong count
   const auto wider = model("", 2, 8);
   EXPECT_THROW(copy_class_subset(*full, *wider, 6, {0, 1}), RuntimeError);  // another backbone
 }
@@ -102,9 +107,10 @@ TEST(CompareTeachers, MeansOverEachTeachersClassesAndTheMergedBranch) {
   const double nan = std::nan("");
   // Class 3 has no validation positives: left out of every mean.
   const std::vector<double> baseline = {60, 70, 80, nan, 50};
-  const std::vector<TeacherAp> teachers = {{"cgp", "cgp_0", {0, 3}, {66, nan}},
-                                           {"cgp", "cgp_1", {1, 2, 4}, {68, 85, 56}},
-                                           {"dgp", "dgp_0", {4, 0, 1, 2, 3}, {40, 61, 69, 79, nan}}};
+  const std::vector<TeacherAp> teachers = {
+      {"cgp", "cgp_0", {0, 3}, {66, nan}},
+      {"cgp", "cgp_1", {1, 2, 4}, {68, 85, 56}},
+      {"dgp", "dgp_0", {4, 0, 1, 2, 3}, {40, 61, 69, 79, nan}}};
   const TeacherCheck check = compare_teachers(baseline, teachers);
   ASSERT_EQ(check.teachers.size(), 3u);
   EXPECT_DOUBLE_EQ(check.teachers[0].teacher_map, 66);
@@ -120,10 +126,12 @@ TEST(CompareTeachers, MeansOverEachTeachersClassesAndTheMergedBranch) {
   EXPECT_EQ(check.branches[1].teachers_behind, 1);
   EXPECT_EQ(check.weak_branches(), std::vector<std::string>{"dgp"});
   const std::string table = teacher_check_table(check);
-  EXPECT_NE(table.find("| dgp merged (0 of 1 teachers ahead) | 5 | 62.25 | 65.00 | -2.75 |"), std::string::npos)
+  EXPECT_NE(table.find("| dgp merged (0 of 1 teachers ahead) | 5 | 62.25 | 65.00 | -2.75 |"),
+            std::string::npos)
       << table;
   // A branch whose teachers miss a class is a mistake, not a smaller mean.
-  EXPECT_THROW(compare_teachers(baseline, {{"cgp", "cgp_0", {0, 1}, {1, 2}}}), std::invalid_argument);
+  EXPECT_THROW(compare_teachers(baseline, {{"cgp", "cgp_0", {0, 1}, {1, 2}}}),
+               std::invalid_argument);
 }
 
 TEST(DistillWeights, GainOverTheBaselineScaledAndClamped) {
@@ -132,10 +140,12 @@ TEST(DistillWeights, GainOverTheBaselineScaledAndClamped) {
   const std::vector<double> teacher = {51, 49, 54, 50, nan};
   const std::vector<std::vector<int64_t>> groups = {{0, 1}, {2, 3, 4}};
   EXPECT_FALSE(distill_weights(Weighting::none, baseline, teacher, groups, 2.0).defined());
-  const torch::Tensor per_class = distill_weights(Weighting::per_class, baseline, teacher, groups, 2.0);
+  const torch::Tensor per_class =
+      distill_weights(Weighting::per_class, baseline, teacher, groups, 2.0);
   EXPECT_TRUE(torch::allclose(per_class, torch::tensor({0.5f, 0.0f, 1.0f, 0.0f, 1.0f})));
   // Per teacher: group 0 gains (1 - 1) / 2 = 0, group 1 (4 + 0) / 2 = 2 points: full weight.
-  const torch::Tensor per_teacher = distill_weights(Weighting::per_teacher, baseline, teacher, groups, 2.0);
+  const torch::Tensor per_teacher =
+      distill_weights(Weighting::per_teacher, baseline, teacher, groups, 2.0);
   EXPECT_TRUE(torch::allclose(per_teacher, torch::tensor({0.0f, 0.0f, 1.0f, 1.0f, 1.0f})));
 }
 

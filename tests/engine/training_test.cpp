@@ -20,9 +20,9 @@ namespace {
 
 using test::run_cpsd;
 
-class Training : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class Training : public test::SharedFixture<Training> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     dir_ = new test::TempDir();
     test::make_tiny_run_base(dir_->path(), 96, 32, 2);
     test::write_file(dir_->path() / "tiny.toml", R"(base = "tiny_base.toml"
@@ -42,7 +42,9 @@ methods = ["baseline", "cpsd"]
   }
   static void TearDownTestSuite() { delete dir_; }
   static std::string config() { return (dir_->path() / "tiny.toml").string(); }
-  static std::string out(const std::string& name) { return "run.output=" + (dir_->path() / name).string(); }
+  static std::string out(const std::string& name) {
+    return "run.output=" + (dir_->path() / name).string();
+  }
   static std::filesystem::path run(const std::string& name) { return dir_->path() / name / "run"; }
   static test::TempDir* dir_;
 };
@@ -86,12 +88,12 @@ TEST_F(Training, TrainWritesCheckpointsAndMetrics) {
   EXPECT_TRUE(std::filesystem::exists(dir / "best.ckpt"));
   const std::string csv = test::read_file(dir / "metrics.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv;  // header + 3 epochs
-  EXPECT_NE(r.err.find("img/s"), std::string::npos);  // progress lines with rate
+  EXPECT_NE(r.err.find("img/s"), std::string::npos);              // progress lines with rate
 }
 
 TEST_F(Training, ResumeAfterAKillGivesTheSameWeights) {
   // Bigger images and more epochs than the other tests, so that a kill lands mid-run.
-  const std::vector<std::string> slow = {"--set", "data.image_size=64", "--set", "train.epochs=4",
+  const std::vector<std::string> slow = {"--set", "data.image_size=64",   "--set", "train.epochs=4",
                                          "--set", "train.log_seconds=100"};
   auto args = [&](const std::string& name) {
     std::vector<std::string> a = {"train", "--config", config(), "--set", out(name)};
@@ -105,9 +107,9 @@ TEST_F(Training, ResumeAfterAKillGivesTheSameWeights) {
   if (child == 0) {
     const std::string cpsd = test::cpsd_binary().string(), set = out("killed");
     freopen("/dev/null", "w", stderr);
-    execl(cpsd.c_str(), cpsd.c_str(), "train", "--config", config().c_str(), "--set", set.c_str(), "--set",
-          "data.image_size=64", "--set", "train.epochs=4", "--set", "train.log_seconds=100",
-          static_cast<char*>(nullptr));
+    execl(cpsd.c_str(), cpsd.c_str(), "train", "--config", config().c_str(), "--set", set.c_str(),
+          "--set", "data.image_size=64", "--set", "train.epochs=4", "--set",
+          "train.log_seconds=100", static_cast<char*>(nullptr));
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -125,16 +127,18 @@ TEST_F(Training, ResumeAfterAKillGivesTheSameWeights) {
   const auto a = weights_of(run("straight") / "baseline" / "last.ckpt");
   const auto b = weights_of(last);
   ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
 }
 
 TEST_F(Training, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   // 6 steps per epoch: NaN on the 8th call, in epoch 2.
-  const auto r = run_cpsd({"train", "--config", config(), "--set", out("nan"), "--set", "train.loss=nan_after",
-                           "--set", "loss.nan_after.steps=8", "--plugin-path",
-                           test::fixture_dir("nan_loss").string()});
+  const auto r = run_cpsd({"train", "--config", config(), "--set", out("nan"), "--set",
+                           "train.loss=nan_after", "--set", "loss.nan_after.steps=8",
+                           "--plugin-path", test::fixture_dir("nan_loss").string()});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.last_error_line().find("the loss is nan at epoch 2, step 8"), std::string::npos) << r.err;
+  EXPECT_NE(r.last_error_line().find("the loss is nan at epoch 2, step 8"), std::string::npos)
+      << r.err;
   EXPECT_EQ(engine::read_checkpoint_meta(run("nan") / "baseline" / "last.ckpt").epoch, 1);
 }
 
@@ -144,19 +148,21 @@ TEST_F(Training, PipelineEvalAndPredict) {
   EXPECT_NE(r.out.find("| baseline |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| cpsd |"), std::string::npos) << r.out;
   const auto dir = run("pipeline");
-  for (const char* f : {"config.toml", "statistics.json", "partitions/cgp.k2.json", "partitions/dgp.k2.png",
-                        "teachers/manifest.json", "teachers/cgp_1/best.ckpt", "teachers/dgp_0/best.ckpt",
-                        "cpsd/best.ckpt", "results.md", "results.json"}) {
+  for (const char* f :
+       {"config.toml", "statistics.json", "partitions/cgp.k2.json", "partitions/dgp.k2.png",
+        "teachers/manifest.json", "teachers/cgp_1/best.ckpt", "teachers/dgp_0/best.ckpt",
+        "cpsd/best.ckpt", "results.md", "results.json"}) {
     EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
   }
   // Running again resumes everything: no training, same table.
-  const auto again = run_cpsd({"run", config(), "--set", out("pipeline"), "--set", "train.epochs=1"});
+  const auto again =
+      run_cpsd({"run", config(), "--set", out("pipeline"), "--set", "train.epochs=1"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.err.find("epoch 1/1"), std::string::npos) << "a finished stage trained again";
   EXPECT_EQ(again.out.substr(0, again.out.find("| stage")), r.out.substr(0, r.out.find("| stage")));
   // Another method in the same run adds its teacher; the manifest keeps the others.
-  const auto sd = run_cpsd({"run", config(), "--set", out("pipeline"), "--set", "train.epochs=1", "--set",
-                            "run.methods=[\"sd\"]"});
+  const auto sd = run_cpsd({"run", config(), "--set", out("pipeline"), "--set", "train.epochs=1",
+                            "--set", "run.methods=[\"sd\"]"});
   ASSERT_EQ(sd.exit_code, 0) << sd.err;
   const std::string manifest = test::read_file(dir / "teachers" / "manifest.json");
   for (const char* teacher : {"cgp_1/best.ckpt", "dgp_0/best.ckpt", "full_0/best.ckpt"}) {
@@ -175,8 +181,8 @@ TEST_F(Training, PipelineEvalAndPredict) {
   const std::string csv = test::read_file(dir_->path() / "p.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 33);  // header + 32 images
   EXPECT_EQ(csv.rfind("image,red_tshirt,", 0), 0u);
-  r = run_cpsd({"predict", "--checkpoint", ckpt, "--out", (dir_->path() / "p.json").string(), "--threshold", "0.3",
-                (dir_->path() / "fs" / "val" / "000001.jpg").string()});
+  r = run_cpsd({"predict", "--checkpoint", ckpt, "--out", (dir_->path() / "p.json").string(),
+                "--threshold", "0.3", (dir_->path() / "fs" / "val" / "000001.jpg").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(test::read_file(dir_->path() / "p.json").find("\"labels\""), std::string::npos);
 }
@@ -184,15 +190,17 @@ TEST_F(Training, PipelineEvalAndPredict) {
 // The baseline and every student start from the same weights and see the same batches: a
 // student taught nothing (distillation weight 0, classification weight 1) is the baseline.
 TEST_F(Training, AStudentTaughtNothingIsTheBaseline) {
-  const auto r = run_cpsd({"run", config(), "--set", out("untaught"), "--set", "train.epochs=1", "--set",
-                           "run.methods=[\"baseline\", \"sd\"]", "--set", "distill.mode=\"online\"", "--set",
-                           "loss.distill.weight=0.0", "--set", "distill.cls_weight=1.0"});
+  const auto r =
+      run_cpsd({"run", config(), "--set", out("untaught"), "--set", "train.epochs=1", "--set",
+                "run.methods=[\"baseline\", \"sd\"]", "--set", "distill.mode=\"online\"", "--set",
+                "loss.distill.weight=0.0", "--set", "distill.cls_weight=1.0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto baseline = weights_of(run("untaught") / "baseline" / "last.ckpt");
   const auto student = weights_of(run("untaught") / "sd" / "last.ckpt");
   ASSERT_EQ(baseline.size(), student.size());
   ASSERT_FALSE(baseline.empty());
-  for (std::size_t i = 0; i < baseline.size(); ++i) EXPECT_TRUE(torch::equal(baseline[i], student[i])) << "tensor " << i;
+  for (std::size_t i = 0; i < baseline.size(); ++i)
+    EXPECT_TRUE(torch::equal(baseline[i], student[i])) << "tensor " << i;
 }
 
 TEST_F(Training, UserErrors) {
@@ -208,12 +216,15 @@ TEST_F(Training, UserErrors) {
   r = run_cpsd({"train", "--config", config(), "--set", "runtime.device=cuda"});
   if (!torch::cuda::is_available()) {
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.last_error_line().find("runtime.device: 'cuda' asks for CUDA"), std::string::npos) << r.err;
+    EXPECT_NE(r.last_error_line().find("runtime.device: 'cuda' asks for CUDA"), std::string::npos)
+        << r.err;
   }
   r = run_cpsd({"train", "--config", config(), "--set", "runtime.amp=bf16"});
   if (!torch::cuda::is_available()) {
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.last_error_line().find("runtime.amp: mixed precision needs a CUDA device"), std::string::npos) << r.err;
+    EXPECT_NE(r.last_error_line().find("runtime.amp: mixed precision needs a CUDA device"),
+              std::string::npos)
+        << r.err;
   }
   r = run_cpsd({"train", "--config", config(), "--set", "train.lr=-1"});
   EXPECT_EQ(r.exit_code, 2);

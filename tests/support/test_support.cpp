@@ -82,7 +82,8 @@ CommandResult run_cpsd(const std::vector<std::string>& args,
   for (const auto& [k, v] : env) command += " " + k + "=" + shell_quote(v);
   command += " " + shell_quote(cpsd_binary().string());
   for (const std::string& a : args) command += " " + shell_quote(a);
-  command += " >" + shell_quote((tmp / "out").string()) + " 2>" + shell_quote((tmp / "err").string());
+  command +=
+      " >" + shell_quote((tmp / "out").string()) + " 2>" + shell_quote((tmp / "err").string());
   const int status = std::system(command.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -92,12 +93,13 @@ CommandResult run_cpsd(const std::vector<std::string>& args,
 }
 
 void make_tiny_run_base(const fs::path& dir, int train_images, int val_images, int seed) {
-  const auto r = run_cpsd({"data", "make-fashion-scenes", "--out", (dir / "fs").string(), "--train-images",
-                           std::to_string(train_images), "--val-images", std::to_string(val_images), "--seed",
-                           std::to_string(seed)});
+  const auto r = run_cpsd({"data", "make-fashion-scenes", "--out", (dir / "fs").string(),
+                           "--train-images", std::to_string(train_images), "--val-images",
+                           std::to_string(val_images), "--seed", std::to_string(seed)});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  write_file(dir / "tiny_base.toml", "base = [\"" + (source_dir() / "configs/_base_/methods/paper.toml").string() +
-                                         "\"]\n" + R"([runtime]
+  write_file(dir / "tiny_base.toml",
+             "base = [\"" + (source_dir() / "configs/_base_/methods/paper.toml").string() +
+                 "\"]\n" + R"([runtime]
 threads = 1
 [data]
 root = "fs"

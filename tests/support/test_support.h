@@ -2,6 +2,8 @@
 // Helpers shared by the test suites: paths of built files, temp dirs, running `cpsd`.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -53,5 +55,29 @@ struct CommandResult {
 /// Runs `cpsd args...` with extra environment variables; captures both streams.
 CommandResult run_cpsd(const std::vector<std::string>& args,
                        const std::map<std::string, std::string>& env = {});
+
+/// Makes a suite's shared state (`Suite::make_shared()`, static) once per process, from the
+/// first test's SetUp(): a failure there fails that test, and later tests of the suite fail
+/// naming it. (From SetUpTestSuite, GoogleTest would report every test of the suite as
+/// skipped, and ctest counts a skip as a pass.)
+template <class Suite>
+void make_shared_once() {
+  static bool made = false, ok = false;
+  if (!made) {
+    made = true;
+    Suite::make_shared();
+    ok = !::testing::Test::HasFatalFailure();
+    return;
+  }
+  ASSERT_TRUE(ok) << "this suite's shared setup failed in an earlier test";
+}
+
+/// A fixture whose expensive state its tests share: derive as
+/// `class X : public test::SharedFixture<X>` and define `static void make_shared()`.
+template <class Suite, class Base = ::testing::Test>
+class SharedFixture : public Base {
+ protected:
+  void SetUp() override { make_shared_once<Suite>(); }
+};
 
 }  // namespace cpsd::test

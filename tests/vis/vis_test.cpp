@@ -24,8 +24,12 @@ constexpr int kSide = 64, kSquare = 14;
 cv::Mat canvas(const cv::Point* red, const cv::Point* blue) {
   cv::Mat image(kSide, kSide, CV_8UC3);
   cv::randu(image, cv::Scalar(90, 90, 90), cv::Scalar(140, 140, 140));
-  if (red != nullptr) cv::rectangle(image, cv::Rect(red->x, red->y, kSquare, kSquare), cv::Scalar(30, 30, 230), cv::FILLED);
-  if (blue != nullptr) cv::rectangle(image, cv::Rect(blue->x, blue->y, kSquare, kSquare), cv::Scalar(230, 40, 30), cv::FILLED);
+  if (red != nullptr)
+    cv::rectangle(image, cv::Rect(red->x, red->y, kSquare, kSquare), cv::Scalar(30, 30, 230),
+                  cv::FILLED);
+  if (blue != nullptr)
+    cv::rectangle(image, cv::Rect(blue->x, blue->y, kSquare, kSquare), cv::Scalar(230, 40, 30),
+                  cv::FILLED);
   return image;
 }
 
@@ -35,11 +39,11 @@ double quadrant_mean(const cv::Mat& grey, int q) {
   return cv::mean(grey(cv::Rect((q % 2) * w, (q / 2) * h, w, h)))[0];
 }
 
-class Vis : public ::testing::Test {
- protected:
+class Vis : public test::SharedFixture<Vis> {
+ public:  // make_shared() is called by test::make_shared_once
   // Squares at random places while training (the model learns colour, not position); a
   // tiny ResNet learns both classes within a few epochs.
-  static void SetUpTestSuite() {
+  static void make_shared() {
     dir_ = new test::TempDir();
     const fs::path data = dir_->path() / "squares";
     fs::create_directories(data / "img");
@@ -50,8 +54,10 @@ class Vis : public ::testing::Test {
       const int which = coin(rng);  // 0 none, 1 red, 2 blue, 3 both
       cv::Point r(place(rng), place(rng)), b(place(rng), place(rng));
       const std::string name = "s" + std::to_string(i) + ".png";
-      cv::imwrite((data / "img" / name).string(), canvas(which & 1 ? &r : nullptr, which & 2 ? &b : nullptr));
-      std::string labels = std::string(which & 1 ? "red" : "") + (which == 3 ? ";" : "") + (which & 2 ? "blue" : "");
+      cv::imwrite((data / "img" / name).string(),
+                  canvas(which & 1 ? &r : nullptr, which & 2 ? &b : nullptr));
+      std::string labels =
+          std::string(which & 1 ? "red" : "") + (which == 3 ? ";" : "") + (which & 2 ? "blue" : "");
       (i < 256 ? train : val) += name + "," + labels + "\n";
     }
     test::write_file(data / "train.csv", train);
@@ -82,6 +88,7 @@ head = "linear"
 width = 8
 stem = "small"
 [train]
+loss = "asl"
 epochs = 8
 batch_size = 16
 lr = 3e-3
@@ -107,8 +114,8 @@ test::TempDir* Vis::dir_ = nullptr;
 TEST_F(Vis, ActivationMapsLightUpTheClassesEvidence) {
   const fs::path out = dir_->path() / "cam";
   for (const char* cls : {"red", "blue"}) {
-    const auto r = run_cpsd({"cam", "--checkpoint", checkpoint().string(), "--class", cls, "--out", out.string(),
-                             "--save-maps", (dir_->path() / "corners.png").string()});
+    const auto r = run_cpsd({"cam", "--checkpoint", checkpoint().string(), "--class", cls, "--out",
+                             out.string(), "--save-maps", (dir_->path() / "corners.png").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("corners.png  baseline "), std::string::npos) << r.out;
     const cv::Mat grey = cv::imread((out / "corners_baseline.png").string(), cv::IMREAD_GRAYSCALE);
@@ -116,13 +123,15 @@ TEST_F(Vis, ActivationMapsLightUpTheClassesEvidence) {
     ASSERT_EQ(grey.cols, kSide);
     const int expected = std::string(cls) == "red" ? 0 : 3;
     double others = 0;
-    for (int q = 0; q < 4; ++q) others = q == expected ? others : std::max(others, quadrant_mean(grey, q));
+    for (int q = 0; q < 4; ++q)
+      others = q == expected ? others : std::max(others, quadrant_mean(grey, q));
     EXPECT_GT(quadrant_mean(grey, expected), 1.5 * others + 5)
-        << cls << ": quadrant means " << quadrant_mean(grey, 0) << " " << quadrant_mean(grey, 1) << " "
-        << quadrant_mean(grey, 2) << " " << quadrant_mean(grey, 3);
+        << cls << ": quadrant means " << quadrant_mean(grey, 0) << " " << quadrant_mean(grey, 1)
+        << " " << quadrant_mean(grey, 2) << " " << quadrant_mean(grey, 3);
     cv::Point peak;
     cv::minMaxLoc(grey, nullptr, nullptr, nullptr, &peak);
-    EXPECT_EQ((peak.y >= kSide / 2) * 2 + (peak.x >= kSide / 2), expected) << cls << " peaks at " << peak;
+    EXPECT_EQ((peak.y >= kSide / 2) * 2 + (peak.x >= kSide / 2), expected)
+        << cls << " peaks at " << peak;
   }
 }
 
@@ -130,8 +139,9 @@ TEST_F(Vis, PanelGridsKeepAspectAndHaveOneColumnPerModel) {
   const fs::path out = dir_->path() / "grid";
   const std::string ckpt = checkpoint().string();
   const std::string last = (checkpoint().parent_path() / "last.ckpt").string();
-  const auto r = run_cpsd({"cam", "--checkpoint", ckpt, "--checkpoint", last, "--class", "red", "--out", out.string(),
-                           (dir_->path() / "corners.png").string(), (dir_->path() / "wide.png").string()});
+  const auto r = run_cpsd({"cam", "--checkpoint", ckpt, "--checkpoint", last, "--class", "red",
+                           "--out", out.string(), (dir_->path() / "corners.png").string(),
+                           (dir_->path() / "wide.png").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const cv::Mat grid = cv::imread((out / "cam_red.png").string(), cv::IMREAD_COLOR);
   ASSERT_FALSE(grid.empty());
@@ -144,15 +154,16 @@ TEST_F(Vis, PanelGridsKeepAspectAndHaveOneColumnPerModel) {
                        (dir_->path() / "corners.png").string()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.last_error_line().find("does not predict 'green'"), std::string::npos) << bad.err;
-  bad = run_cpsd({"cam", "--checkpoint", ckpt, "--class", "red", "--out", out.string(), "missing.png"});
+  bad = run_cpsd(
+      {"cam", "--checkpoint", ckpt, "--class", "red", "--out", out.string(), "missing.png"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.last_error_line().find("missing.png: no such image"), std::string::npos) << bad.err;
 }
 
 // A whole run (baseline, teachers, cpsd student) on a tiny fashion-scenes.
-class VisRun : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class VisRun : public test::SharedFixture<VisRun> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     dir_ = new test::TempDir();
     test::make_tiny_run_base(dir_->path(), 64, 24, 4);
     test::write_file(dir_->path() / "tiny.toml", R"(base = "tiny_base.toml"
@@ -189,7 +200,8 @@ TEST_F(VisRun, PlotDrawsEveryStage) {
   // A run whose stages are links to another run's (as the ablation study shares teachers).
   const fs::path shared = dir_->path() / "shared-run";
   fs::create_directories(shared);
-  for (const char* stage : {"baseline", "teachers", "cpsd"}) fs::create_directory_symlink(run_dir() / stage, shared / stage);
+  for (const char* stage : {"baseline", "teachers", "cpsd"})
+    fs::create_directory_symlink(run_dir() / stage, shared / stage);
   const auto linked = run_cpsd({"plot", shared.string()});
   ASSERT_EQ(linked.exit_code, 0) << linked.err;
   for (const char* stage : {"baseline", "teachers", "student_cpsd"}) {
@@ -202,8 +214,8 @@ TEST_F(VisRun, PlotDrawsEveryStage) {
 
 TEST_F(VisRun, CamOfARunShowsBothTeachersAndTheStudent) {
   const fs::path out = dir_->path() / "cam";
-  const auto r = run_cpsd({"cam", "--run", run_dir().string(), "--class", "red_dress", "--out", out.string(),
-                           (dir_->path() / "fs" / "val" / "000001.jpg").string()});
+  const auto r = run_cpsd({"cam", "--run", run_dir().string(), "--class", "red_dress", "--out",
+                           out.string(), (dir_->path() / "fs" / "val" / "000001.jpg").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("CGP teacher "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("DGP teacher "), std::string::npos) << r.out;
@@ -217,19 +229,22 @@ TEST_F(VisRun, ReportLinksResolveAndItRendersHeadless) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const fs::path page = run_dir() / "report" / "index.html";
   const std::string html = test::read_file(page);
-  for (const char* section : {"<h2>Results</h2>", "<h2>Learning curves</h2>", "<h2>Activation maps</h2>",
-                              "<h2>Partitions</h2>", "<h2>Teachers</h2>", "<h2>Teachers against the baseline</h2>",
-                              "<h2>Per-class AP", "<h2>Config</h2>"}) {
+  for (const char* section :
+       {"<h2>Results</h2>", "<h2>Learning curves</h2>", "<h2>Activation maps</h2>",
+        "<h2>Partitions</h2>", "<h2>Teachers</h2>", "<h2>Teachers against the baseline</h2>",
+        "<h2>Per-class AP", "<h2>Config</h2>"}) {
     EXPECT_NE(html.find(section), std::string::npos) << section;
   }
   EXPECT_EQ(html.find("http://"), std::string::npos);  // nothing from the network
   EXPECT_EQ(html.find("https://"), std::string::npos);
   const std::regex reference(R"((src|href)=\"([^\"]+)\")");
   int images = 0;
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), reference); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), reference);
+       it != std::sregex_iterator(); ++it) {
     const fs::path target = fs::weakly_canonical(page.parent_path() / (*it)[2].str());
     EXPECT_TRUE(fs::is_regular_file(target)) << (*it)[2];
-    const std::string inside = fs::relative(target, fs::weakly_canonical(run_dir())).generic_string();
+    const std::string inside =
+        fs::relative(target, fs::weakly_canonical(run_dir())).generic_string();
     EXPECT_NE(inside.rfind("..", 0), 0u) << (*it)[2] << " is outside the run directory";
     images += (*it)[1] == "src";
   }
@@ -237,9 +252,12 @@ TEST_F(VisRun, ReportLinksResolveAndItRendersHeadless) {
 
   // Debian's chromium renders it; the screenshot has the page's content, not a blank canvas.
   const fs::path shot = dir_->path() / "report.png";
-  const std::string command = "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,1600"
-                              " --screenshot=" + shot.string() + " file://" + page.string() + " >/dev/null 2>&1";
-  ASSERT_EQ(std::system(command.c_str()), 0) << "chromium failed (scripts/install-deps.sh installs it)";
+  const std::string command =
+      "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,1600"
+      " --screenshot=" +
+      shot.string() + " file://" + page.string() + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0)
+      << "chromium failed (scripts/install-deps.sh installs it)";
   const cv::Mat screenshot = cv::imread(shot.string());
   ASSERT_FALSE(screenshot.empty());
   EXPECT_EQ(screenshot.cols, 1200);
@@ -251,7 +269,8 @@ TEST_F(VisRun, ReportLinksResolveAndItRendersHeadless) {
   cv::cvtColor(screenshot, hsv, cv::COLOR_BGR2HSV);
   std::vector<cv::Mat> channels;
   cv::split(hsv, channels);
-  EXPECT_GT(cv::countNonZero(channels[1] > 100), 5000) << "no coloured pixels: the pictures did not render";
+  EXPECT_GT(cv::countNonZero(channels[1] > 100), 5000)
+      << "no coloured pixels: the pictures did not render";
 }
 
 }  // namespace

@@ -16,9 +16,9 @@
 namespace cpsd {
 namespace {
 
-class PaperModels : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class PaperModels : public test::SharedFixture<PaperModels> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     manager_ = new PluginManager();
     manager_->load({{test::plugin_dir(), "test"}});
     dir_ = new test::TempDir();
@@ -58,7 +58,8 @@ std::map<std::string, std::vector<int64_t>> shapes(torch::nn::Module& m) {
   std::map<std::string, std::vector<int64_t>> out;
   for (const auto& p : m.named_parameters()) out[p.key()] = p.value().sizes().vec();
   for (const auto& b : m.named_buffers()) {
-    if (b.key().find("num_batches_tracked") == std::string::npos) out[b.key()] = b.value().sizes().vec();
+    if (b.key().find("num_batches_tracked") == std::string::npos)
+      out[b.key()] = b.value().sizes().vec();
   }
   return out;
 }
@@ -66,18 +67,21 @@ std::map<std::string, std::vector<int64_t>> shapes(torch::nn::Module& m) {
 void expect_forward(MultiLabelModel& model, int64_t size) {
   model.eval();
   torch::NoGradGuard no_grad;
-  EXPECT_EQ(model.forward(torch::rand({1, 3, size, size})).sizes(), (std::vector<int64_t>{1, 80})) << size;
+  EXPECT_EQ(model.forward(torch::rand({1, 3, size, size})).sizes(), (std::vector<int64_t>{1, 80}))
+      << size;
 }
 
 TEST_F(PaperModels, TResNetL) {
-  auto model = build("[model]\nbackbone = \"tresnet_l\"\nhead = \"linear\"\n[head.linear]\ninit_std = 0.01\n");
+  auto model = build(
+      "[model]\nbackbone = \"tresnet_l\"\nhead = \"linear\"\n[head.linear]\ninit_std = 0.01\n");
   const auto keys = shapes(*model);
   EXPECT_NEAR(count(model->backbone().parameters()) / 1e6, 53.56, 0.005);
   EXPECT_NEAR(count(model->parameters()) / 1e6, 53.75, 0.005);
   EXPECT_EQ(keys.size(), 535u);  // as the reference's state dict for C = 80
   EXPECT_EQ(keys.at("backbone.body.conv1.conv.weight"), (std::vector<int64_t>{76, 48, 3, 3}));
   EXPECT_EQ(keys.at("backbone.body.layer1.0.se.fc1.weight"), (std::vector<int64_t>{64, 76, 1, 1}));
-  EXPECT_EQ(keys.at("backbone.body.layer3.0.se.fc1.weight"), (std::vector<int64_t>{152, 304, 1, 1}));
+  EXPECT_EQ(keys.at("backbone.body.layer3.0.se.fc1.weight"),
+            (std::vector<int64_t>{152, 304, 1, 1}));
   EXPECT_TRUE(keys.count("backbone.body.layer2.0.conv1.conv.weight"));  // the anti-aliased conv
   EXPECT_TRUE(keys.count("backbone.body.layer4.0.downsample.1.conv.weight"));
   EXPECT_FALSE(keys.count("backbone.body.layer4.0.se.fc1.weight"));  // no SE in layer4
@@ -93,13 +97,15 @@ TEST_F(PaperModels, TResNetLoadsInplaceAbnCheckpointsConverted) {
   std::vector<std::pair<std::string, torch::Tensor>> state;
   for (const auto& p : model->backbone().named_parameters()) state.emplace_back(p.key(), p.value());
   for (const auto& b : model->backbone().named_buffers()) {
-    if (b.key().find("num_batches_tracked") == std::string::npos) state.emplace_back(b.key(), b.value());
+    if (b.key().find("num_batches_tracked") == std::string::npos)
+      state.emplace_back(b.key(), b.value());
   }
   for (const auto& [key, value_in] : state) {
     std::string name = key;
-    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-             {".conv.", ".0."}, {".bn.", ".1."}}) {
-      for (std::size_t at; (at = name.find(from)) != std::string::npos;) name.replace(at, from.size(), to);
+    for (const auto& [from, to] :
+         std::vector<std::pair<std::string, std::string>>{{".conv.", ".0."}, {".bn.", ".1."}}) {
+      for (std::size_t at; (at = name.find(from)) != std::string::npos;)
+        name.replace(at, from.size(), to);
     }
     // Anti-aliased convs nest one level deeper in the original.
     for (const char* aa : {"layer2.0.conv1.", "layer3.0.conv2.", "layer4.0.conv2."}) {
@@ -117,32 +123,39 @@ TEST_F(PaperModels, TResNetLoadsInplaceAbnCheckpointsConverted) {
   EXPECT_EQ(b.unexpected.size(), 0u) << b.summary();
   const auto params = fresh->backbone().named_parameters();
   EXPECT_NEAR(params["body.conv1.bn.weight"][0].item<double>(), 2.0 + 1e-5, 1e-7);  // |w| + eps
-  EXPECT_TRUE(torch::equal(params["body.layer2.0.conv1.conv.weight"],
-                           model->backbone().named_parameters()["body.layer2.0.conv1.conv.weight"]));
+  EXPECT_TRUE(
+      torch::equal(params["body.layer2.0.conv1.conv.weight"],
+                   model->backbone().named_parameters()["body.layer2.0.conv1.conv.weight"]));
 }
 
 TEST_F(PaperModels, ResNet101Transformer) {
-  auto model = build("[model]\nbackbone = \"resnet101\"\nhead = \"transformer\"\n[head.transformer]\n"
-                     "embeddings = \"glove\"\nglove = \"" + glove() + "\"\n");
+  auto model = build(
+      "[model]\nbackbone = \"resnet101\"\nhead = \"transformer\"\n[head.transformer]\n"
+      "embeddings = \"glove\"\nglove = \"" +
+      glove() + "\"\n");
   const auto keys = shapes(*model);
   EXPECT_NEAR(count(model->parameters()) / 1e6, 101.55, 0.005);
   EXPECT_NEAR(count(model->backbone().parameters()) / 1e6, 42.50, 0.005);
-  EXPECT_EQ(keys.at("head.transformer.layers.0.0.fn.fn.to_qkv.weight"), (std::vector<int64_t>{12288, 1024}));
-  EXPECT_EQ(keys.at("head.transformer.layers.2.0.fn.fn.to_out.0.weight"), (std::vector<int64_t>{1024, 4096}));
+  EXPECT_EQ(keys.at("head.transformer.layers.0.0.fn.fn.to_qkv.weight"),
+            (std::vector<int64_t>{12288, 1024}));
+  EXPECT_EQ(keys.at("head.transformer.layers.2.0.fn.fn.to_out.0.weight"),
+            (std::vector<int64_t>{1024, 4096}));
   EXPECT_TRUE(keys.count("head.transformer.layers.1.0.fn.norm.weight"));
   EXPECT_TRUE(keys.count("head.transformer.layers.1.1.fn.fn.net.0.weight"));
   EXPECT_TRUE(keys.count("head.transformer.layers.1.1.fn.fn.net.3.bias"));
   EXPECT_EQ(keys.at("head.fc.0.weight"), (std::vector<int64_t>{1024, 2048}));
   EXPECT_EQ(keys.at("head.label_emb.0.weight"), (std::vector<int64_t>{1024, 300}));
   EXPECT_EQ(keys.at("head.classify.0.weight"), (std::vector<int64_t>{1, 1024}));
-  EXPECT_EQ(keys.at("head.class_vectors"), (std::vector<int64_t>{80, 300}));  // GloVe rows, a buffer
+  EXPECT_EQ(keys.at("head.class_vectors"),
+            (std::vector<int64_t>{80, 300}));  // GloVe rows, a buffer
   expect_forward(*model, 224);
   expect_forward(*model, 448);
 }
 
 TEST_F(PaperModels, Query2LabelR101) {
-  const std::string base = "[model]\nbackbone = \"resnet101\"\nhead = \"query2label\"\n"
-                           "[backbone.resnet101]\nfrozen_bn = true\nfrozen_stages = 1\n";
+  const std::string base =
+      "[model]\nbackbone = \"resnet101\"\nhead = \"query2label\"\n"
+      "[backbone.resnet101]\nfrozen_bn = true\nfrozen_stages = 1\n";
   // Q2L's FrozenBatchNorm keeps scale and shift as buffers; here they are parameters that
   // are not trained, so they are left out of the comparison with the reference counts.
   auto frozen_norm = [](torch::nn::Module& m) {
@@ -156,12 +169,15 @@ TEST_F(PaperModels, Query2LabelR101) {
     return n;
   };
   auto official = build(base + "[head.query2label]\ninput_proj = false\n");
-  EXPECT_NEAR((count(official->parameters()) - frozen_norm(official->backbone())) / 1e6, 193.80, 0.005);
+  EXPECT_NEAR((count(official->parameters()) - frozen_norm(official->backbone())) / 1e6, 193.80,
+              0.005);
   auto model = build(base);  // CPSD's copy keeps input_proj
   EXPECT_NEAR((count(model->parameters()) - frozen_norm(model->backbone())) / 1e6, 198.00, 0.005);
   const auto keys = shapes(*model);
-  EXPECT_EQ(keys.at("head.transformer.encoder.layers.0.self_attn.in_proj_weight"), (std::vector<int64_t>{6144, 2048}));
-  EXPECT_EQ(keys.at("head.transformer.encoder.layers.0.linear1.weight"), (std::vector<int64_t>{8192, 2048}));
+  EXPECT_EQ(keys.at("head.transformer.encoder.layers.0.self_attn.in_proj_weight"),
+            (std::vector<int64_t>{6144, 2048}));
+  EXPECT_EQ(keys.at("head.transformer.encoder.layers.0.linear1.weight"),
+            (std::vector<int64_t>{8192, 2048}));
   EXPECT_TRUE(keys.count("head.transformer.decoder.layers.1.multihead_attn.out_proj.weight"));
   EXPECT_TRUE(keys.count("head.transformer.decoder.layers.1.norm3.weight"));
   EXPECT_FALSE(keys.count("head.transformer.decoder.layers.0.self_attn.in_proj_weight"));

@@ -26,9 +26,10 @@ std::vector<std::string> shipped_configs() {
   return out;
 }
 
-class ShippedConfig : public ::testing::TestWithParam<std::string> {
- protected:
-  static void SetUpTestSuite() {
+class ShippedConfig
+    : public test::SharedFixture<ShippedConfig, ::testing::TestWithParam<std::string>> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     manager_ = new PluginManager();
     manager_->load({{test::plugin_dir(), "test"}});
   }
@@ -39,15 +40,18 @@ PluginManager* ShippedConfig::manager_ = nullptr;
 
 TEST_P(ShippedConfig, ValidatesAndBuilds) {
   const fs::path file = test::source_dir() / GetParam();
-  const RunConfig as_shipped = RunConfig::load(file, {}, manager_->registry());  // throws on any mistake
+  const RunConfig as_shipped =
+      RunConfig::load(file, {}, manager_->registry());  // throws on any mistake
   std::vector<std::string> overrides = {"model.pretrained=\"\"", "runtime.threads=0"};
-  if (as_shipped.selected(Kind::head) == "transformer") overrides.push_back("head.transformer.embeddings=learned");
+  if (as_shipped.selected(Kind::head) == "transformer")
+    overrides.push_back("head.transformer.embeddings=learned");
   const RunConfig config = RunConfig::load(file, overrides, manager_->registry());
   const int64_t classes = GetParam().find("nuswide") != std::string::npos ? 81 : 80;
   auto model = build_model(config, manager_->registry(), std::vector<std::string>(classes, "c"));
   model->eval();
   torch::NoGradGuard no_grad;
-  EXPECT_EQ(model->forward(torch::rand({1, 3, 64, 64})).sizes(), (std::vector<int64_t>{1, classes}));
+  EXPECT_EQ(model->forward(torch::rand({1, 3, 64, 64})).sizes(),
+            (std::vector<int64_t>{1, classes}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Configs, ShippedConfig, ::testing::ValuesIn(shipped_configs()),

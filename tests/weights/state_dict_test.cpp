@@ -19,12 +19,13 @@
 namespace cpsd {
 namespace {
 
-class Weights : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+class Weights : public test::SharedFixture<Weights> {
+ public:  // make_shared() is called by test::make_shared_once
+  static void make_shared() {
     dir_ = new test::TempDir();
-    const std::string cmd = "/usr/bin/python3 " + (test::source_dir() / "tests/weights/make_fixtures.py").string() +
-                            " " + dir_->path().string() + " 2>/dev/null";
+    const std::string cmd = "/usr/bin/python3 " +
+                            (test::source_dir() / "tests/weights/make_fixtures.py").string() + " " +
+                            dir_->path().string() + " 2>/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "python3-torch is needed (scripts/install-deps.sh)";
   }
   static void TearDownTestSuite() { delete dir_; }
@@ -91,8 +92,11 @@ TEST_F(Weights, ClearErrors) {
 }
 
 TEST_F(Weights, LoadReportAndExportRoundTrip) {
-  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 2, 2)), torch::nn::BatchNorm2d(2));
-  StateDict sd = {{"0.weight", at::ones({2, 3, 2, 2})}, {"0.bias", at::zeros({3})}, {"1.weight", at::full({2}, 2.0)},
+  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 2, 2)),
+                            torch::nn::BatchNorm2d(2));
+  StateDict sd = {{"0.weight", at::ones({2, 3, 2, 2})},
+                  {"0.bias", at::zeros({3})},
+                  {"1.weight", at::full({2}, 2.0)},
                   {"extra", at::zeros({1})}};
   const LoadReport r = load_state_dict(*net, sd);
   EXPECT_EQ(r.matched, (std::vector<std::string>{"0.weight", "1.weight"}));
@@ -102,21 +106,26 @@ TEST_F(Weights, LoadReportAndExportRoundTrip) {
   EXPECT_EQ(r.missing, (std::vector<std::string>{"1.bias", "1.running_mean", "1.running_var"}));
   export_state_dict(*net, file("export.pth"));
   const auto back = as_map(read_state_dict(file("export.pth")));
-  for (const auto& p : net->named_parameters()) EXPECT_TRUE(at::equal(back.at(p.key()), p.value())) << p.key();
-  for (const auto& b : net->named_buffers()) EXPECT_TRUE(at::equal(back.at(b.key()), b.value())) << b.key();
+  for (const auto& p : net->named_parameters())
+    EXPECT_TRUE(at::equal(back.at(p.key()), p.value())) << p.key();
+  for (const auto& b : net->named_buffers())
+    EXPECT_TRUE(at::equal(back.at(b.key()), b.value())) << b.key();
   // Python's torch.load reads it as a dict of tensors with the same values.
-  const std::string cmd = "/usr/bin/python3 -c \"import torch; d = torch.load('" + file("export.pth").string() +
+  const std::string cmd = "/usr/bin/python3 -c \"import torch; d = torch.load('" +
+                          file("export.pth").string() +
                           "'); assert isinstance(d, dict) and d['0.weight'].sum().item() == 24 and "
                           "d['1.num_batches_tracked'].dtype == torch.int64\"";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
 }
 
 class Parity : public Weights {
- protected:
-  static void SetUpTestSuite() {
-    Weights::SetUpTestSuite();
-    const std::string cmd = "/usr/bin/python3 " + (test::source_dir() / "tests/weights/make_fixtures.py").string() +
-                            " " + dir_->path().string() + " parity 2>/dev/null";
+ public:  // make_shared() is called by test::make_shared_once
+  void SetUp() override { test::make_shared_once<Parity>(); }
+  static void make_shared() {
+    Weights::make_shared();
+    const std::string cmd = "/usr/bin/python3 " +
+                            (test::source_dir() / "tests/weights/make_fixtures.py").string() + " " +
+                            dir_->path().string() + " parity 2>/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "python3-torchvision is needed";
     manager_ = new PluginManager();
     manager_->load({{test::plugin_dir(), "test"}});
@@ -129,11 +138,12 @@ class Parity : public Weights {
 };
 PluginManager* Parity::manager_ = nullptr;
 
-void expect_same_outputs(const std::string& arch, const std::filesystem::path& dir, const Registry& registry) {
-  const RunConfig config = RunConfig::parse(
-      "[runtime]\nthreads = 0\n[model]\nhead = \"linear\"\nbackbone = \"" + arch + "\"\npretrained = \"" + (dir / (arch + ".pth")).string() +
-          "\"\n",
-      "parity.toml", {}, registry);
+void expect_same_outputs(const std::string& arch, const std::filesystem::path& dir,
+                         const Registry& registry) {
+  const RunConfig config =
+      RunConfig::parse("[runtime]\nthreads = 0\n[model]\nhead = \"linear\"\nbackbone = \"" + arch +
+                           "\"\npretrained = \"" + (dir / (arch + ".pth")).string() + "\"\n",
+                       "parity.toml", {}, registry);
   std::vector<std::string> names(1000, "c");
   auto model = build_model(config, registry, names);
   model->eval();
@@ -146,7 +156,9 @@ void expect_same_outputs(const std::string& arch, const std::filesystem::path& d
   }
 }
 
-TEST_F(Parity, Resnet101MatchesTorchvision) { expect_same_outputs("resnet101", dir_->path(), manager_->registry()); }
+TEST_F(Parity, Resnet101MatchesTorchvision) {
+  expect_same_outputs("resnet101", dir_->path(), manager_->registry());
+}
 TEST_F(Parity, Resnext50MatchesTorchvision) {
   expect_same_outputs("resnext50_32x4d", dir_->path(), manager_->registry());
 }
@@ -159,16 +171,19 @@ namespace {
 
 TEST(PredictParity, TorchvisionClassifierGivesPyTorchsScores) {
   test::TempDir tmp;
-  const std::string cmd = "/usr/bin/python3 " + (test::source_dir() / "tests/weights/make_fixtures.py").string() +
-                          " " + tmp.path().string() + " predict 2>/dev/null";
+  const std::string cmd = "/usr/bin/python3 " +
+                          (test::source_dir() / "tests/weights/make_fixtures.py").string() + " " +
+                          tmp.path().string() + " predict 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  test::write_file(tmp / "r18.toml", "[model]\nbackbone = \"resnet18\"\nhead = \"linear\"\nnum_classes = 1000\n"
-                                     "[data]\nimage_size = 224\nnormalize = \"imagenet\"\n");
+  test::write_file(tmp / "r18.toml",
+                   "[model]\nbackbone = \"resnet18\"\nhead = \"linear\"\nnum_classes = 1000\n"
+                   "[data]\nimage_size = 224\nnormalize = \"imagenet\"\n");
   const auto r = test::run_cpsd({"predict", "--config", (tmp / "r18.toml").string(), "--pretrained",
                                  (tmp / "resnet18.pth").string(), "--out", (tmp / "p.csv").string(),
                                  (tmp / "image.png").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("backbone 120 matched, 0 missing"), std::string::npos) << r.err;  // the load report
+  EXPECT_NE(r.err.find("backbone 120 matched, 0 missing"), std::string::npos)
+      << r.err;  // the load report
   std::stringstream csv(test::read_file(tmp / "p.csv"));
   std::string header, row;
   std::getline(csv, header);
