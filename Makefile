@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps configure build test quickstart demo-backbone install clean
+.PHONY: all deps configure build test quickstart demo-backbone install clean format format-check lint
 
 all: build
 
@@ -38,6 +38,20 @@ quickstart: build
 demo-backbone: build
 	@test -f data/fashion-items/items.json || $(CPSD) data make-fashion-items --out data/fashion-items
 	$(CPSD) pretrain --config $(PRETRAIN_CONFIG) --force --fresh
+
+# Code style: the tree follows .clang-format (Debian's clang-format 14); CI runs format-check.
+SOURCES = $(shell git ls-files '*.cpp' '*.h')
+format: deps
+	clang-format-14 -i $(SOURCES)
+format-check: deps
+	@clang-format-14 --dry-run --Werror $(SOURCES) && echo "format-check: $(words $(SOURCES)) files follow .clang-format"
+
+# The bug-prone checks of .clang-tidy over the project's sources (LINT_FILES narrows it).
+LINT_DIR = $(BUILD_DIR)-lint
+LINT_FILES ?= $(shell git ls-files 'core/*.cpp' 'plugins/*.cpp' 'apps/*.cpp' 'sdk/*.cpp' | grep -v '^sdk/examples')
+lint: deps
+	cmake -S . -B $(LINT_DIR) -DCMAKE_BUILD_TYPE=Release -DCPSD_USE_PCH=OFF -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+	run-clang-tidy-14 -quiet -p $(LINT_DIR) -j $(JOBS) $(LINT_FILES)
 
 install: build
 	cmake --install $(BUILD_DIR) $(if $(PREFIX),--prefix $(PREFIX),)

@@ -20,6 +20,8 @@ packages=(
   dataset-fashion-mnist
   # numerical references for the tests (and the peers of the benchmarks)
   python3-numpy python3-sklearn python3-torch python3-torchvision
+  # code style and bug-prone checks: make format-check, make lint
+  clang-format-14 clang-tidy-14
   # a headless browser: the tests render `cpsd report`'s page and check the screenshot
   chromium
 )

@@ -76,7 +76,9 @@ class CommandLine {
   /// pointing at `cpsd <command> --help`.
   bool parse(const std::vector<std::string>& args);
   /// Whether the option was given on the command line (not only defaulted).
-  bool given(const char* name) const { return values_.count(name) != 0 && !values_[name].defaulted(); }
+  bool given(const char* name) const {
+    return values_.count(name) != 0 && !values_[name].defaulted();
+  }
 
   CommonOptions common;
 

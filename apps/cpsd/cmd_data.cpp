@@ -13,8 +13,8 @@
 #include "cpsd/core/data/fashion_scenes.h"
 #include "cpsd/core/label_statistics_io.h"
 #include "cpsd/core/log.h"
-#include "cpsd/sdk/error.h"
 #include "cpsd/core/progress.h"
+#include "cpsd/sdk/error.h"
 
 namespace cpsd::cli {
 namespace {
@@ -27,14 +27,14 @@ struct Source {
   std::vector<std::string> overrides;
 
   void add_options(po::options_description& o) {
-    o.add_options()
-        ("config", po::value(&config), "run config whose [data] section describes the dataset")
-        ("format", po::value(&format), "coco | nuswide | voc | csv (= --set data.format=...)")
-        ("annotations", po::value(&annotations), "annotations file or directory of the train split")
-        ("images", po::value(&images), "image directory of the train split")
-        ("classes", po::value(&classes), "class list file (csv; optional for nuswide)")
-        ("split", po::value(&split), "nuswide Train|Test, voc train|val|trainval|test")
-        ("set", po::value(&overrides)->composing(), "override a config key (repeatable)");
+    o.add_options()("config", po::value(&config),
+                    "run config whose [data] section describes the dataset")(
+        "format", po::value(&format), "coco | nuswide | voc | csv (= --set data.format=...)")(
+        "annotations", po::value(&annotations), "annotations file or directory of the train split")(
+        "images", po::value(&images), "image directory of the train split")(
+        "classes", po::value(&classes), "class list file (csv; optional for nuswide)")(
+        "split", po::value(&split), "nuswide Train|Test, voc train|val|trainval|test")(
+        "set", po::value(&overrides)->composing(), "override a config key (repeatable)");
   }
 
   RunConfig load(const Registry& registry) const {
@@ -116,7 +116,8 @@ std::vector<std::string> check_files(const data::Dataset& d, const data::Pipelin
   return bad;
 }
 
-int data_check(const Source& source, const std::string& splits, bool decode, const Registry& registry) {
+int data_check(const Source& source, const std::string& splits, bool decode,
+               const Registry& registry) {
   const RunConfig config = source.load(registry);
   std::vector<data::Split> wanted;
   if (splits == "train" || splits == "both") wanted.push_back(data::Split::train);
@@ -124,7 +125,8 @@ int data_check(const Source& source, const std::string& splits, bool decode, con
   if (wanted.empty()) throw ConfigError("cpsd data check: --split must be train, val or both");
   if (source.config.empty() && splits == "both") wanted = {data::Split::train};
   const data::LoaderOptions loader = data::loader_options(config, false, 1);
-  const int workers = loader.workers > 0 ? loader.workers : static_cast<int>(std::thread::hardware_concurrency());
+  const int workers =
+      loader.workers > 0 ? loader.workers : static_cast<int>(std::thread::hardware_concurrency());
   bool usable = true;
   std::vector<std::string> names;
   for (data::Split split : wanted) {
@@ -152,9 +154,11 @@ int data_check(const Source& source, const std::string& splits, bool decode, con
     std::printf("files: %zu checked, %zu unusable\n", d.samples.size(), bad.size());
     for (std::size_t i = 0; i < bad.size() && i < 20; ++i) std::printf("  %s\n", bad[i].c_str());
     if (bad.size() > 20) std::printf("  ... and %zu more\n", bad.size() - 20);
-    if (!bad.empty() && (!loader.skip_bad_images || static_cast<int64_t>(bad.size()) > loader.max_bad_images)) {
-      std::printf("PROBLEM: unusable images (fix them, or set data.on_bad_image = \"skip\" to skip up to "
-                  "data.max_bad_images of them)\n");
+    if (!bad.empty() &&
+        (!loader.skip_bad_images || static_cast<int64_t>(bad.size()) > loader.max_bad_images)) {
+      std::printf(
+          "PROBLEM: unusable images (fix them, or set data.on_bad_image = \"skip\" to skip up to "
+          "data.max_bad_images of them)\n");
       usable = false;
     }
   }
@@ -162,9 +166,11 @@ int data_check(const Source& source, const std::string& splits, bool decode, con
   return usable ? 0 : 1;
 }
 
-int data_bench(const Source& source, int64_t batch_size, int64_t batches, const Registry& registry) {
+int data_bench(const Source& source, int64_t batch_size, int64_t batches,
+               const Registry& registry) {
   const RunConfig config = source.load(registry);
-  auto dataset = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::train));
+  auto dataset =
+      std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::train));
   auto loader = data::make_loader(config, dataset, true, batch_size);
   const auto start = std::chrono::steady_clock::now();
   int64_t images = 0, done = 0;
@@ -177,7 +183,8 @@ int data_bench(const Source& source, int64_t batch_size, int64_t batches, const 
       ++done;
     }
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%lld batches, %lld images in %.2f s: %.1f images/s\n", static_cast<long long>(done),
               static_cast<long long>(images), seconds, images / seconds);
   return 0;
@@ -192,22 +199,26 @@ int run_data(const std::vector<std::string>& args, Context& context) {
   int64_t seed = 0, train_images = 0, val_images = 0, canvas = 64, batch_size = 32, batches = 50;
   int64_t val_items = 5000;
   CommandLine cli("data", "check|stats|make-fashion-scenes|make-fashion-items|bench [options]");
-  cli.positional("action", &action, "check | stats | make-fashion-scenes | make-fashion-items | bench");
+  cli.positional("action", &action,
+                 "check | stats | make-fashion-scenes | make-fashion-items | bench");
   source.add_options(cli.options());
-  cli.add()
-      ("out", po::value(&out), "stats: statistics JSON to write; make-fashion-*: directory")
-      ("check-split", po::value(&splits), "check: train | val | both (default)")
-      ("no-decode", po::bool_switch(&no_decode), "check: only test that files exist")
-      ("seed", po::value(&seed), "make-fashion-*: seed")
-      ("design", po::value(&design), "make-fashion-scenes: scenes (30 classes, the demo's) | wardrobe (40 classes, another label structure)")
-      ("train-images", po::value(&train_images), "make-fashion-scenes: training images (scenes 6000, wardrobe 8000); make-fashion-items: at most this many")
-      ("val-images", po::value(&val_images), "make-fashion-scenes: validation images (2000)")
-      ("val-items", po::value(&val_items), "make-fashion-items: last training items held out for val/ (5000)")
-      ("canvas", po::value(&canvas), "make-fashion-*: image side in pixels (64)")
-      ("fashion-mnist", po::value(&fashion_mnist), "make-fashion-*: Fashion-MNIST IDX directory")
-      ("overwrite", po::bool_switch(&overwrite), "make-fashion-*: replace an existing --out")
-      ("batch-size", po::value(&batch_size), "bench: batch size (32)")
-      ("batches", po::value(&batches), "bench: batches to time (50)");
+  cli.add()("out", po::value(&out), "stats: statistics JSON to write; make-fashion-*: directory")(
+      "check-split", po::value(&splits), "check: train | val | both (default)")(
+      "no-decode", po::bool_switch(&no_decode), "check: only test that files exist")(
+      "seed", po::value(&seed), "make-fashion-*: seed")(
+      "design", po::value(&design),
+      "make-fashion-scenes: scenes (30 classes, the demo's) | wardrobe (40 classes, another label "
+      "structure)")("train-images", po::value(&train_images),
+                    "make-fashion-scenes: training images (scenes 6000, wardrobe 8000); "
+                    "make-fashion-items: at most this many")(
+      "val-images", po::value(&val_images), "make-fashion-scenes: validation images (2000)")(
+      "val-items", po::value(&val_items),
+      "make-fashion-items: last training items held out for val/ (5000)")(
+      "canvas", po::value(&canvas), "make-fashion-*: image side in pixels (64)")(
+      "fashion-mnist", po::value(&fashion_mnist), "make-fashion-*: Fashion-MNIST IDX directory")(
+      "overwrite", po::bool_switch(&overwrite), "make-fashion-*: replace an existing --out")(
+      "batch-size", po::value(&batch_size), "bench: batch size (32)")(
+      "batches", po::value(&batches), "bench: batches to time (50)");
   if (!cli.parse(args)) return 0;
   if (action == "make-fashion-scenes") {
     if (!cli.common.log_level.empty()) log::force_level(cli.common.log_level);
@@ -216,7 +227,8 @@ int run_data(const std::vector<std::string>& args, Context& context) {
     if (!fashion_mnist.empty()) o.fashion_mnist = fashion_mnist;
     if (seed < 0) throw ConfigError("cpsd data make-fashion-scenes: --seed must be >= 0");
     o.seed = static_cast<uint64_t>(seed);
-    if (train_images < 0 || val_images < 0) throw ConfigError("cpsd data make-fashion-scenes: image counts must be >= 1");
+    if (train_images < 0 || val_images < 0)
+      throw ConfigError("cpsd data make-fashion-scenes: image counts must be >= 1");
     o.design = design;
     const data::FashionScenesDesign d = data::fashion_scenes_design(design);
     o.train_images = train_images > 0 ? train_images : d.train_images;
@@ -224,9 +236,10 @@ int run_data(const std::vector<std::string>& args, Context& context) {
     o.canvas = static_cast<int>(canvas);
     const auto start = std::chrono::steady_clock::now();
     data::make_fashion_scenes(out, o, overwrite);
-    std::printf("wrote fashion-%s to %s (%lld train, %lld val images, %zu classes) in %.1f s\n", design.c_str(),
-                out.c_str(), static_cast<long long>(o.train_images), static_cast<long long>(o.val_images),
-                d.class_names.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    std::printf("wrote fashion-%s to %s (%lld train, %lld val images, %zu classes) in %.1f s\n",
+                design.c_str(), out.c_str(), static_cast<long long>(o.train_images),
+                static_cast<long long>(o.val_images), d.class_names.size(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return 0;
   }
   if (action == "make-fashion-items") {
@@ -250,16 +263,18 @@ int run_data(const std::vector<std::string>& args, Context& context) {
   if (action == "stats") {
     if (out.empty()) throw ConfigError("cpsd data stats: missing --out stats.json");
     const RunConfig config = source.load(registry);
-    const LabelStatistics stats = data::dataset_statistics(data::load_dataset(config, data::Split::train));
+    const LabelStatistics stats =
+        data::dataset_statistics(data::load_dataset(config, data::Split::train));
     write_statistics(stats, out);
     std::printf("wrote %s: %lld images, %lld classes (%s)\n", out.c_str(),
-                static_cast<long long>(stats.num_images), static_cast<long long>(stats.num_classes()),
-                statistics_hash(stats).c_str());
+                static_cast<long long>(stats.num_images),
+                static_cast<long long>(stats.num_classes()), statistics_hash(stats).c_str());
     return 0;
   }
   if (action == "bench") return data_bench(source, batch_size, batches, registry);
-  throw ConfigError("cpsd data: expected check, stats, make-fashion-scenes, make-fashion-items or bench" +
-                    (action.empty() ? std::string() : ", got '" + action + "'"));
+  throw ConfigError(
+      "cpsd data: expected check, stats, make-fashion-scenes, make-fashion-items or bench" +
+      (action.empty() ? std::string() : ", got '" + action + "'"));
 }
 
 }  // namespace cpsd::cli

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cpsd launch --nproc N -- <cpsd subcommand ...>`: N local ranks with torchrun's variables.
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -43,12 +43,12 @@ int run_launch(const std::vector<std::string>& args, Context&) {
   const std::vector<std::string> own(args.begin(), separator);
   int64_t nproc = 0, port = 0;
   CommandLine cli("launch", "--nproc N [--port P] -- <cpsd command and its options>", false);
-  cli.add()
-      ("nproc", po::value(&nproc), "number of local processes (ranks)")
-      ("port", po::value(&port), "rendezvous port on 127.0.0.1 (default: a free one)");
+  cli.add()("nproc", po::value(&nproc), "number of local processes (ranks)")(
+      "port", po::value(&port), "rendezvous port on 127.0.0.1 (default: a free one)");
   if (!cli.parse(own)) return 0;  // --help, before the command is needed
   if (separator == args.end() || separator + 1 == args.end()) {
-    throw ConfigError("cpsd launch: usage: cpsd launch --nproc N [--port P] -- <cpsd command and options>");
+    throw ConfigError(
+        "cpsd launch: usage: cpsd launch --nproc N [--port P] -- <cpsd command and options>");
   }
   const std::vector<std::string> command(separator + 1, args.end());
   if (nproc < 1) throw ConfigError("cpsd launch: --nproc must be >= 1");
@@ -90,7 +90,8 @@ int run_launch(const std::vector<std::string>& args, Context&) {
       if (code != 0 && exit_code == 0) {
         exit_code = code;
         failed_at = std::chrono::steady_clock::now();
-        std::fprintf(stderr, "cpsd launch: rank %lld exited with %d\n", static_cast<long long>(rank), code);
+        std::fprintf(stderr, "cpsd launch: rank %lld exited with %d\n",
+                     static_cast<long long>(rank), code);
       }
       continue;
     }

@@ -21,12 +21,16 @@ int64_t count(const std::vector<torch::Tensor>& tensors) {
 }
 
 // Images/s of full training steps (forward, loss, backward, Adam step) on random data.
-int bench(MultiLabelModel& model, const RunConfig& config, const Registry& registry, int64_t classes,
-          int64_t size, int64_t batch, int64_t steps, int64_t warmup, int threads, bool forward_only) {
-  if (batch < 1 || steps < 1 || warmup < 0) throw ConfigError("cpsd model bench: --batch, --steps >= 1, --warmup >= 0");
+int bench(MultiLabelModel& model, const RunConfig& config, const Registry& registry,
+          int64_t classes, int64_t size, int64_t batch, int64_t steps, int64_t warmup, int threads,
+          bool forward_only) {
+  if (batch < 1 || steps < 1 || warmup < 0)
+    throw ConfigError("cpsd model bench: --batch, --steps >= 1, --warmup >= 0");
   const std::string loss_name = config.selected(Kind::loss);
-  auto loss = registry.create_loss(loss_name, LossArgs{config.plugin_options(Kind::loss, loss_name), classes});
-  torch::optim::Adam optimizer(model.parameters(), torch::optim::AdamOptions(1e-4).weight_decay(1e-4));
+  auto loss = registry.create_loss(loss_name,
+                                   LossArgs{config.plugin_options(Kind::loss, loss_name), classes});
+  torch::optim::Adam optimizer(model.parameters(),
+                               torch::optim::AdamOptions(1e-4).weight_decay(1e-4));
   model.train(!forward_only);
   const torch::Tensor images = torch::rand({batch, 3, size, size});
   const torch::Tensor targets = (torch::rand({batch, classes}) < 0.1).to(torch::kFloat);
@@ -43,10 +47,11 @@ int bench(MultiLabelModel& model, const RunConfig& config, const Registry& regis
   for (int64_t i = 0; i < warmup; ++i) step();
   const auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < steps; ++i) step();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%s: batch %lld at %lldx%lld, %d threads: %.1f ms/step, %.1f images/s\n",
-              forward_only ? "forward" : "train step",
-              static_cast<long long>(batch), static_cast<long long>(size), static_cast<long long>(size), threads,
+              forward_only ? "forward" : "train step", static_cast<long long>(batch),
+              static_cast<long long>(size), static_cast<long long>(size), threads,
               1e3 * seconds / steps, batch * steps / seconds);
   return 0;
 }
@@ -61,13 +66,13 @@ int run_model(const std::vector<std::string>& args, Context& context) {
   bool forward_only = false;
   CommandLine cli("model", "info|bench --config FILE [--set KEY=VALUE ...] [options]");
   cli.positional("action", &action, "info | bench", 1);
-  cli.add()
-      ("config", po::value(&file), "run config (TOML)")
-      ("set", po::value(&overrides)->composing(), "override a config key (repeatable)")
-      ("batch", po::value(&batch), "bench: batch size (32)")
-      ("steps", po::value(&steps), "bench: timed training steps (10)")
-      ("warmup", po::value(&warmup), "bench: untimed steps first (2)")
-      ("forward", po::bool_switch(&forward_only), "bench: time inference (eval mode, no gradients) instead of training");
+  cli.add()("config", po::value(&file), "run config (TOML)")(
+      "set", po::value(&overrides)->composing(), "override a config key (repeatable)")(
+      "batch", po::value(&batch), "bench: batch size (32)")("steps", po::value(&steps),
+                                                            "bench: timed training steps (10)")(
+      "warmup", po::value(&warmup), "bench: untimed steps first (2)")(
+      "forward", po::bool_switch(&forward_only),
+      "bench: time inference (eval mode, no gradients) instead of training");
   if (!cli.parse(args)) return 0;
   if (action != "info" && action != "bench") {
     throw ConfigError("cpsd model: expected `info --config FILE` or `bench --config FILE`");
@@ -87,7 +92,8 @@ int run_model(const std::vector<std::string>& args, Context& context) {
   for (int64_t i = 0; i < num_classes; ++i) names.push_back("class_" + std::to_string(i));
   auto model = build_model(config, registry, names);
   if (action == "bench") {
-    return bench(*model, config, registry, num_classes, size, batch, steps, warmup, threads, forward_only);
+    return bench(*model, config, registry, num_classes, size, batch, steps, warmup, threads,
+                 forward_only);
   }
   model->eval();
 
@@ -104,8 +110,8 @@ int run_model(const std::vector<std::string>& args, Context& context) {
   std::cout << '\n';
   torch::NoGradGuard no_grad;
   const torch::Tensor logits = model->forward(torch::zeros({1, 3, size, size}));
-  std::cout << "forward [1, 3, " << size << ", " << size << "] -> " << logits.sizes()
-            << " on " << threads << " threads\n";
+  std::cout << "forward [1, 3, " << size << ", " << size << "] -> " << logits.sizes() << " on "
+            << threads << " threads\n";
   return 0;
 }
 

@@ -4,13 +4,13 @@
 #include <iostream>
 
 #include "cli.h"
-#include "cpsd/core/text.h"
 #include "cpsd/core/affinity_picture.h"
 #include "cpsd/core/data/dataset_config.h"
 #include "cpsd/core/decompose.h"
 #include "cpsd/core/label_statistics_io.h"
 #include "cpsd/core/log.h"
 #include "cpsd/core/run_config.h"
+#include "cpsd/core/text.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd::cli {
@@ -51,17 +51,20 @@ int run_partition(const std::vector<std::string>& args, Context& context) {
   int64_t seed = -1;
   bool no_picture = false;
   CommandLine cli("partition", "(--stats FILE | --config RUN.toml) --out PART.json [options]");
-  cli.add()
-      ("stats", po::value(&stats_file), "label statistics JSON (classes, num_images, counts, cooccurrence)")
-      ("config", po::value(&config_file), "run config: its [partition] section and statistics")
-      ("decomposer", po::value(&decomposer), "a decomposer plugin, see `cpsd plugins` (= --set partition.decomposer=...)")
-      ("k", po::value(&k), "number of groups (= --set partition.k=...)")
-      ("seed", po::value(&seed), "seed (= --set runtime.seed=...)")
-      ("set", po::value(&overrides)->composing(), "override a config key, e.g. decomposer.cgp.tau=2")
-      ("out", po::value(&out), "partition file to write (JSON)")
-      ("format", po::value(&format_name), "cpsd (default) | reference (the authors' list of dicts)")
-      ("picture", po::value(&picture), "PNG of the affinity ordered by group (default: OUT with .png)")
-      ("no-picture", po::bool_switch(&no_picture), "do not draw the picture");
+  cli.add()("stats", po::value(&stats_file),
+            "label statistics JSON (classes, num_images, counts, cooccurrence)")(
+      "config", po::value(&config_file), "run config: its [partition] section and statistics")(
+      "decomposer", po::value(&decomposer),
+      "a decomposer plugin, see `cpsd plugins` (= --set partition.decomposer=...)")(
+      "k", po::value(&k), "number of groups (= --set partition.k=...)")(
+      "seed", po::value(&seed), "seed (= --set runtime.seed=...)")(
+      "set", po::value(&overrides)->composing(),
+      "override a config key, e.g. decomposer.cgp.tau=2")("out", po::value(&out),
+                                                          "partition file to write (JSON)")(
+      "format", po::value(&format_name), "cpsd (default) | reference (the authors' list of dicts)")(
+      "picture", po::value(&picture),
+      "PNG of the affinity ordered by group (default: OUT with .png)")(
+      "no-picture", po::bool_switch(&no_picture), "do not draw the picture");
   if (!cli.parse(args)) return 0;
   if (out.empty()) throw ConfigError("cpsd partition: missing --out FILE.json");
   if (stats_file.empty() && config_file.empty()) {
@@ -90,8 +93,10 @@ int run_partition(const std::vector<std::string>& args, Context& context) {
                          : read_statistics(stats_file);
   const std::string name = config.selected(Kind::decomposer);
   if (name.empty()) {
-    throw ConfigError("cpsd partition: which decomposer? give --decomposer NAME or set partition.decomposer (one of " +
-                      join(registry.names(Kind::decomposer)) + ")");
+    throw ConfigError(
+        "cpsd partition: which decomposer? give --decomposer NAME or set partition.decomposer (one "
+        "of " +
+        join(registry.names(Kind::decomposer)) + ")");
   }
   const DecomposeResult result = decompose_labels(
       registry, name, config.plugin_options(Kind::decomposer, name), stats, section.get_int("k"),

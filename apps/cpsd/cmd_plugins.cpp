@@ -49,7 +49,8 @@ void print_inventory(const PluginManager& manager) {
     if (!r.loaded) skipped.push_back(&r);
   }
   if (!skipped.empty()) {
-    std::cout << "\nskipped " << skipped.size() << (skipped.size() == 1 ? " file" : " files") << ":\n";
+    std::cout << "\nskipped " << skipped.size() << (skipped.size() == 1 ? " file" : " files")
+              << ":\n";
     for (const PluginReport* r : skipped) std::cout << "  " << r->file << ": " << r->reason << '\n';
   }
   std::cout << '\n' << names << " implementations from " << loaded << " plugins";
@@ -61,8 +62,9 @@ void print_defaults(const PluginManager& manager, const std::string& target) {
   const auto slash = target.find('/');
   const std::optional<Kind> kind = parse_kind(target.substr(0, std::min(slash, target.size())));
   if (slash == std::string::npos || !kind) {
-    throw ConfigError("cpsd plugins show: '" + target +
-                      "' is not KIND/NAME (kinds: backbone, head, loss, decomposer), e.g. head/linear");
+    throw ConfigError(
+        "cpsd plugins show: '" + target +
+        "' is not KIND/NAME (kinds: backbone, head, loss, decomposer), e.g. head/linear");
   }
   const FactoryInfo& info = manager.registry().info(*kind, target.substr(slash + 1));
   std::cout << "# " << info.key() << ": " << info.summary << '\n'
@@ -83,7 +85,8 @@ int run_plugins(const std::vector<std::string>& args, Context& context) {
   cli.positional("target", &target, "KIND/NAME for show, e.g. backbone/resnet101", 1);
   if (!cli.parse(args)) return 0;
   if (action == "list") {
-    if (!target.empty()) throw ConfigError("cpsd plugins list: takes no argument, got '" + target + "'");
+    if (!target.empty())
+      throw ConfigError("cpsd plugins list: takes no argument, got '" + target + "'");
     print_inventory(context.plugins(cli.common));
   } else if (action == "show") {
     if (target.empty()) throw ConfigError("cpsd plugins show: missing KIND/NAME, e.g. head/linear");

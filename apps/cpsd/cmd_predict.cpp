@@ -23,7 +23,8 @@ namespace cpsd::cli {
 namespace {
 
 std::vector<std::string> image_paths(const std::vector<std::string>& inputs) {
-  static const std::vector<std::string> kExtensions = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"};
+  static const std::vector<std::string> kExtensions = {".jpg",  ".jpeg", ".png", ".bmp",
+                                                       ".webp", ".tif",  ".tiff"};
   std::vector<std::string> paths;
   for (const std::string& in : inputs) {
     if (fs::is_directory(in)) {
@@ -31,7 +32,8 @@ std::vector<std::string> image_paths(const std::vector<std::string>& inputs) {
       for (const auto& e : fs::recursive_directory_iterator(in)) {
         std::string ext = e.path().extension().string();
         std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-        if (e.is_regular_file() && std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end()) {
+        if (e.is_regular_file() &&
+            std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end()) {
           found.push_back(e.path().string());
         }
       }
@@ -48,8 +50,8 @@ std::vector<std::string> image_paths(const std::vector<std::string>& inputs) {
 }
 
 // Per-class thresholds: "name,threshold" lines (a header is allowed) or a JSON object.
-std::vector<double> read_thresholds(const std::string& file, const std::vector<std::string>& classes,
-                                    double fallback) {
+std::vector<double> read_thresholds(const std::string& file,
+                                    const std::vector<std::string>& classes, double fallback) {
   std::vector<double> t(classes.size(), fallback);
   std::map<std::string, double> given;
   if (fs::path(file).extension() == ".json") {
@@ -71,14 +73,16 @@ std::vector<double> read_thresholds(const std::string& file, const std::vector<s
       try {
         given[line.substr(0, comma)] = std::stod(line.substr(comma + 1));
       } catch (const std::exception&) {
-        if (line_number > 1) throw ConfigError(file + ":" + std::to_string(line_number) + ": expected name,threshold");
+        if (line_number > 1)
+          throw ConfigError(file + ":" + std::to_string(line_number) + ": expected name,threshold");
       }
     }
   }
   for (const auto& [name, value] : given) {
     auto it = std::find(classes.begin(), classes.end(), name);
     if (it == classes.end()) throw ConfigError(file + ": unknown class '" + name + "'");
-    if (value <= 0 || value >= 1) throw ConfigError(file + ": threshold of '" + name + "' must be in (0, 1)");
+    if (value <= 0 || value >= 1)
+      throw ConfigError(file + ": threshold of '" + name + "' must be in (0, 1)");
     t[it - classes.begin()] = value;
   }
   return t;
@@ -89,7 +93,8 @@ engine::SavedModel model_from_config(const std::string& file, std::vector<std::s
                                      const std::string& pretrained, const std::string& classes_file,
                                      const Registry& registry) {
   if (!pretrained.empty()) {
-    overrides.push_back("model.pretrained=\"" + std::filesystem::absolute(pretrained).string() + "\"");
+    overrides.push_back("model.pretrained=\"" + std::filesystem::absolute(pretrained).string() +
+                        "\"");
   }
   RunConfig config = RunConfig::load(file, overrides, registry);
   std::vector<std::string> names;
@@ -103,7 +108,8 @@ engine::SavedModel model_from_config(const std::string& file, std::vector<std::s
   }
   engine::CheckpointMeta meta;
   meta.class_names = names;
-  for (std::size_t i = 0; i < names.size(); ++i) meta.class_indices.push_back(static_cast<int64_t>(i));
+  for (std::size_t i = 0; i < names.size(); ++i)
+    meta.class_indices.push_back(static_cast<int64_t>(i));
   auto model = build_model(config, registry, names);
   model->eval();
   return engine::SavedModel{std::move(meta), std::move(config), std::move(model), "pretrained"};
@@ -112,46 +118,57 @@ engine::SavedModel model_from_config(const std::string& file, std::vector<std::s
 }  // namespace
 
 int run_predict(const std::vector<std::string>& args, Context& context) {
-  std::string checkpoint, out, thresholds_file, weights = "best", config_file, pretrained, classes_file;
+  std::string checkpoint, out, thresholds_file, weights = "best", config_file, pretrained,
+                                                classes_file;
   std::vector<std::string> overrides;
   std::vector<std::string> inputs;
   double threshold = 0.5;
-  CommandLine cli("predict", "(--checkpoint CKPT | --config RUN.toml [--pretrained W]) --out FILE.csv|FILE.json IMAGES...|DIR");
+  CommandLine cli("predict",
+                  "(--checkpoint CKPT | --config RUN.toml [--pretrained W]) --out "
+                  "FILE.csv|FILE.json IMAGES...|DIR");
   cli.positional("inputs", &inputs, "images or directories", -1);
-  cli.add()
-      ("checkpoint", po::value(&checkpoint), "a cpsd checkpoint")
-      ("config", po::value(&config_file), "instead of a checkpoint: a run config whose model to build ...")
-      ("pretrained", po::value(&pretrained), "... with these weights (e.g. a torchvision or timm classifier)")
-      ("classes", po::value(&classes_file), "class names, one per line (default: the dataset's, or class_<i>)")
-      ("set", po::value(&overrides)->composing(), "override a config key (repeatable)")
-      ("out", po::value(&out), "FILE.csv or FILE.json")
-      ("threshold", po::value(&threshold), "sigmoid threshold for the predicted labels (0.5)")
-      ("thresholds", po::value(&thresholds_file), "per-class thresholds: CSV name,threshold or JSON object")
-      ("weights", po::value(&weights), "best (default) | model | ema");
+  cli.add()("checkpoint", po::value(&checkpoint), "a cpsd checkpoint")(
+      "config", po::value(&config_file),
+      "instead of a checkpoint: a run config whose model to build ...")(
+      "pretrained", po::value(&pretrained),
+      "... with these weights (e.g. a torchvision or timm classifier)")(
+      "classes", po::value(&classes_file),
+      "class names, one per line (default: the dataset's, or class_<i>)")(
+      "set", po::value(&overrides)->composing(), "override a config key (repeatable)")(
+      "out", po::value(&out), "FILE.csv or FILE.json")(
+      "threshold", po::value(&threshold), "sigmoid threshold for the predicted labels (0.5)")(
+      "thresholds", po::value(&thresholds_file),
+      "per-class thresholds: CSV name,threshold or JSON object")("weights", po::value(&weights),
+                                                                 "best (default) | model | ema");
   if (!cli.parse(args)) return 0;
   if (checkpoint.empty() == config_file.empty()) {
-    throw ConfigError("cpsd predict: give either --checkpoint FILE or --config RUN.toml [--pretrained WEIGHTS]");
+    throw ConfigError(
+        "cpsd predict: give either --checkpoint FILE or --config RUN.toml [--pretrained WEIGHTS]");
   }
   if (out.empty()) throw ConfigError("cpsd predict: missing --out FILE.csv or FILE.json");
   const std::string ext = fs::path(out).extension().string();
-  if (ext != ".csv" && ext != ".json") throw ConfigError("cpsd predict: --out must end in .csv or .json");
+  if (ext != ".csv" && ext != ".json")
+    throw ConfigError("cpsd predict: --out must end in .csv or .json");
   if (inputs.empty()) throw ConfigError("cpsd predict: give images or directories to predict");
-  if (threshold <= 0 || threshold >= 1) throw ConfigError("cpsd predict: --threshold must be in (0, 1)");
+  if (threshold <= 0 || threshold >= 1)
+    throw ConfigError("cpsd predict: --threshold must be in (0, 1)");
   const Registry& registry = context.plugins(cli.common).registry();
-  engine::SavedModel saved = checkpoint.empty()
-                                  ? model_from_config(config_file, overrides, pretrained, classes_file, registry)
-                                  : engine::load_saved_model(checkpoint, registry, weights, std::nullopt);
+  engine::SavedModel saved =
+      checkpoint.empty()
+          ? model_from_config(config_file, overrides, pretrained, classes_file, registry)
+          : engine::load_saved_model(checkpoint, registry, weights, std::nullopt);
   apply_runtime(saved.config);
   const std::vector<std::string>& classes = saved.meta.class_names;
-  const std::vector<double> limits =
-      thresholds_file.empty() ? std::vector<double>(classes.size(), threshold)
-                              : read_thresholds(thresholds_file, classes, threshold);
+  const std::vector<double> limits = thresholds_file.empty()
+                                         ? std::vector<double>(classes.size(), threshold)
+                                         : read_thresholds(thresholds_file, classes, threshold);
 
   auto images = std::make_shared<data::Dataset>();
   images->name = "images";
   images->class_names = classes;
   for (const std::string& p : image_paths(inputs)) images->samples.push_back({p, {}, {}});
-  auto loader = data::make_loader(saved.config, images, false, saved.config.section("train").get_int("batch_size"));
+  auto loader = data::make_loader(saved.config, images, false,
+                                  saved.config.section("train").get_int("batch_size"));
   std::vector<int64_t> all(classes.size());
   for (std::size_t c = 0; c < all.size(); ++c) all[c] = static_cast<int64_t>(c);
   const engine::Predictions p = engine::predict(*saved.model, *loader, all);

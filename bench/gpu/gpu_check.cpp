@@ -34,17 +34,21 @@ struct Model {
     backbone->to(d);
     head->to(d);
   }
-  torch::Tensor forward(const torch::Tensor& x) { return head->forward(backbone->forward_features(x)); }
+  torch::Tensor forward(const torch::Tensor& x) {
+    return head->forward(backbone->forward_features(x));
+  }
 };
 
 Model make(const std::string& layers, int64_t classes) {
   Model m;
-  m.backbone = std::make_shared<resnet::ResNet>(
-      BackboneArgs{Options::parse(resnet::resnet_defaults("r", "bottleneck", layers.c_str(), 64, 1, 64, "imagenet"), "b")});
-  HeadArgs h{Options::parse(heads::LinearHead::kDefaults, "h"), m.backbone->feature_info(), classes, {}};
+  m.backbone = std::make_shared<resnet::ResNet>(BackboneArgs{Options::parse(
+      resnet::resnet_defaults("r", "bottleneck", layers.c_str(), 64, 1, 64, "imagenet"), "b")});
+  HeadArgs h{
+      Options::parse(heads::LinearHead::kDefaults, "h"), m.backbone->feature_info(), classes, {}};
   h.class_names.assign(classes, "c");
   m.head = std::make_shared<heads::LinearHead>(h);
-  m.loss = std::make_shared<losses::AsymmetricLoss>(LossArgs{Options::parse(losses::AsymmetricLoss::kDefaults, "l"), classes});
+  m.loss = std::make_shared<losses::AsymmetricLoss>(
+      LossArgs{Options::parse(losses::AsymmetricLoss::kDefaults, "l"), classes});
   return m;
 }
 
@@ -74,15 +78,19 @@ int tests() {
   for (auto precision : {engine::Precision::bf16, engine::Precision::fp16}) {
     engine::AutocastScope scope(precision);
     const torch::Tensor y = m.forward(x.to(cuda));
-    check(y.scalar_type() == (precision == engine::Precision::bf16 ? torch::kBFloat16 : torch::kHalf),
-          precision == engine::Precision::bf16 ? "autocast bf16 runs the model in bf16" : "autocast fp16 runs in fp16");
-    check((y.to(torch::kFloat).cpu() - cpu).abs().max().item<double>() < 0.1, "autocast output close to float");
+    check(
+        y.scalar_type() == (precision == engine::Precision::bf16 ? torch::kBFloat16 : torch::kHalf),
+        precision == engine::Precision::bf16 ? "autocast bf16 runs the model in bf16"
+                                             : "autocast fp16 runs in fp16");
+    check((y.to(torch::kFloat).cpu() - cpu).abs().max().item<double>() < 0.1,
+          "autocast output close to float");
   }
   return failures;
 }
 
-int train_steps(Model& m, torch::optim::Adam& opt, engine::LossScaler& scaler, engine::Precision precision,
-                const torch::Tensor& x, const torch::Tensor& y, int steps) {
+int train_steps(Model& m, torch::optim::Adam& opt, engine::LossScaler& scaler,
+                engine::Precision precision, const torch::Tensor& x, const torch::Tensor& y,
+                int steps) {
   int stepped = 0;
   for (int i = 0; i < steps; ++i) {
     opt.zero_grad();
@@ -115,7 +123,8 @@ int bench(int64_t batch, int64_t size, int steps, const std::string& precision_n
   m.head->train();
   torch::optim::Adam opt(m.parameters(), torch::optim::AdamOptions(1e-4).weight_decay(1e-4));
   engine::LossScaler scaler(precision == engine::Precision::fp16);
-  const torch::Tensor x = torch::rand({batch, 3, size, size}, cuda).contiguous(at::MemoryFormat::ChannelsLast);
+  const torch::Tensor x =
+      torch::rand({batch, 3, size, size}, cuda).contiguous(at::MemoryFormat::ChannelsLast);
   const torch::Tensor y = (torch::rand({batch, 80}, cuda) < 0.1).to(torch::kFloat);
   train_steps(m, opt, scaler, precision, x, y, 5);
   torch::cuda::synchronize();

@@ -50,7 +50,8 @@ void write_affinity_picture(const std::filesystem::path& path, const std::vector
   if (!cv::imencode(".png", colour, png)) {
     throw RuntimeError("cannot encode the affinity picture " + path.string() + " as PNG");
   }
-  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+  write_file_atomically(path,
+                        std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
 std::vector<double> symmetric_cooccurrence_probability(const LabelStatistics& stats) {

@@ -67,7 +67,8 @@ void write_file_atomically(const fs::path& path, std::string_view bytes) {
   }
 }
 
-void build_directory_atomically(const fs::path& path, bool overwrite, const std::function<void(const fs::path&)>& fill) {
+void build_directory_atomically(const fs::path& path, bool overwrite,
+                                const std::function<void(const fs::path&)>& fill) {
   std::error_code ec;
   if (fs::exists(path, ec) && !overwrite) {
     throw ConfigError(path.string() + " already exists; choose another --out or pass --overwrite");

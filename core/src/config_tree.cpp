@@ -26,7 +26,8 @@ toml::table load_file(const fs::path& path, std::vector<std::string>& chain) {
   std::error_code ec;
   const std::string canonical = fs::weakly_canonical(path, ec).string();
   for (const std::string& c : chain) {
-    if (c == canonical) throw ConfigError(path.string() + ": base files include each other in a cycle");
+    if (c == canonical)
+      throw ConfigError(path.string() + ": base files include each other in a cycle");
   }
   if (static_cast<int>(chain.size()) >= kMaxBaseDepth) {
     throw ConfigError(path.string() + ": base files nested deeper than " +
@@ -69,7 +70,8 @@ toml::table resolve_bases(toml::table&& table, const fs::path& base_dir,
   for (const auto& [file, where] : files) {
     const fs::path path = fs::path(file).is_absolute() ? fs::path(file) : base_dir / file;
     if (!fs::exists(path)) {
-      throw ConfigError(where + ": base '" + file + "' not found (looked for " + path.string() + ")");
+      throw ConfigError(where + ": base '" + file + "' not found (looked for " + path.string() +
+                        ")");
     }
     merge_into(merged, load_file(path, chain));
   }
@@ -159,8 +161,7 @@ void apply_override(toml::table& root, const std::string& assignment) {
                         describe_type(next->type()) + ")");
     }
   }
-  parsed.get("v")->visit(
-      [&](auto&& n) { table->insert_or_assign(parts.back(), std::move(n)); });
+  parsed.get("v")->visit([&](auto&& n) { table->insert_or_assign(parts.back(), std::move(n)); });
 }
 
 }  // namespace cpsd

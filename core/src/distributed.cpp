@@ -17,7 +17,8 @@ const char* env(const char* name) { return std::getenv(name); }
 int64_t number(const char* name, const char* text) {
   char* end = nullptr;
   const long long v = std::strtoll(text, &end, 10);
-  if (end == text || *end != '\0') throw ConfigError(std::string(name) + "=" + text + " is not a number");
+  if (end == text || *end != '\0')
+    throw ConfigError(std::string(name) + "=" + text + " is not a number");
   return v;
 }
 
@@ -40,12 +41,14 @@ DistEnv detect_dist_env() {
   } else if (env("OMPI_COMM_WORLD_SIZE") != nullptr && env("OMPI_COMM_WORLD_RANK") != nullptr) {
     e.world_size = number("OMPI_COMM_WORLD_SIZE", env("OMPI_COMM_WORLD_SIZE"));
     e.rank = number("OMPI_COMM_WORLD_RANK", env("OMPI_COMM_WORLD_RANK"));
-    e.local_rank = env("OMPI_COMM_WORLD_LOCAL_RANK") ? number("OMPI_COMM_WORLD_LOCAL_RANK", env("OMPI_COMM_WORLD_LOCAL_RANK")) : 0;
+    e.local_rank = env("OMPI_COMM_WORLD_LOCAL_RANK")
+                       ? number("OMPI_COMM_WORLD_LOCAL_RANK", env("OMPI_COMM_WORLD_LOCAL_RANK"))
+                       : 0;
     e.source = "Open MPI";
   }
   if (e.world_size < 1 || e.rank < 0 || e.rank >= e.world_size) {
-    throw ConfigError("rank " + std::to_string(e.rank) + " is outside a world of " + std::to_string(e.world_size) +
-                      " (from " + e.source + ")");
+    throw ConfigError("rank " + std::to_string(e.rank) + " is outside a world of " +
+                      std::to_string(e.world_size) + " (from " + e.source + ")");
   }
   if (env("MASTER_ADDR") != nullptr) e.master_addr = env("MASTER_ADDR");
   if (env("MASTER_PORT") != nullptr) {
@@ -75,8 +78,9 @@ void collective(const DistEnv& e, const char* what, F&& f) {
   } catch (const std::exception& ex) {
     std::string why = ex.what();
     if (auto nl = why.find('\n'); nl != std::string::npos) why = why.substr(0, nl);
-    throw RuntimeError("rank " + std::to_string(e.rank) + "/" + std::to_string(e.world_size) + ": " + what +
-                       " failed; another process stopped or stopped answering (" + why + ")");
+    throw RuntimeError("rank " + std::to_string(e.rank) + "/" + std::to_string(e.world_size) +
+                       ": " + what + " failed; another process stopped or stopped answering (" +
+                       why + ")");
   }
 }
 
@@ -106,13 +110,14 @@ std::shared_ptr<Distributed> Distributed::connect(const DistEnv& e, std::chrono:
   } catch (const std::exception& ex) {
     std::string why = ex.what();
     if (auto nl = why.find('\n'); nl != std::string::npos) why = why.substr(0, nl);
-    throw RuntimeError("rank " + std::to_string(e.rank) + ": cannot join the process group at " + e.master_addr + ":" +
-                       std::to_string(e.port) + " (" + why + ")");
+    throw RuntimeError("rank " + std::to_string(e.rank) + ": cannot join the process group at " +
+                       e.master_addr + ":" + std::to_string(e.port) + " (" + why + ")");
   }
   return std::shared_ptr<Distributed>(new Distributed(e, std::move(impl)));
 }
 
-Distributed::Distributed(DistEnv env, std::unique_ptr<Impl> impl) : env_(std::move(env)), impl_(std::move(impl)) {}
+Distributed::Distributed(DistEnv env, std::unique_ptr<Impl> impl)
+    : env_(std::move(env)), impl_(std::move(impl)) {}
 Distributed::~Distributed() = default;
 
 void Distributed::broadcast(const std::vector<at::Tensor>& tensors) {
@@ -136,7 +141,8 @@ void Distributed::average_gradients(const std::vector<at::Tensor>& params, int64
       std::vector<at::Tensor> bucket;
       int64_t bytes = 0;
       const at::ScalarType type = grads[i].scalar_type();
-      while (i < grads.size() && grads[i].scalar_type() == type && (bucket.empty() || bytes < bucket_bytes)) {
+      while (i < grads.size() && grads[i].scalar_type() == type &&
+             (bucket.empty() || bytes < bucket_bytes)) {
         bytes += grads[i].numel() * static_cast<int64_t>(grads[i].element_size());
         bucket.push_back(grads[i++]);
       }
@@ -171,10 +177,12 @@ at::Tensor Distributed::gather_rows(const at::Tensor& local) {
     std::vector<at::Tensor> padded = {at::zeros(shape, local.options())};
     if (local.size(0) > 0) padded[0].narrow(0, 0, local.size(0)).copy_(local);
     std::vector<std::vector<at::Tensor>> all(1);
-    for (int64_t r = 0; r < env_.world_size; ++r) all[0].push_back(at::empty(shape, local.options()));
+    for (int64_t r = 0; r < env_.world_size; ++r)
+      all[0].push_back(at::empty(shape, local.options()));
     impl_->group->allgather(all, padded)->wait();
     std::vector<at::Tensor> parts;
-    for (int64_t r = 0; r < env_.world_size; ++r) parts.push_back(all[0][r].narrow(0, 0, counts[0][r].item<int64_t>()));
+    for (int64_t r = 0; r < env_.world_size; ++r)
+      parts.push_back(all[0][r].narrow(0, 0, counts[0][r].item<int64_t>()));
     out = at::cat(parts);
   });
   return out;

@@ -72,8 +72,10 @@ std::vector<std::string> exported_dynamic_symbols(const std::filesystem::path& f
     not_elf(file, "no ELF magic");
   }
   if (bytes[EI_DATA] != ELFDATA2LSB) not_elf(file, "big-endian");
-  if (bytes[EI_CLASS] == ELFCLASS64) return read_symbols<Elf64_Ehdr, Elf64_Shdr, Elf64_Sym>(file, bytes);
-  if (bytes[EI_CLASS] == ELFCLASS32) return read_symbols<Elf32_Ehdr, Elf32_Shdr, Elf32_Sym>(file, bytes);
+  if (bytes[EI_CLASS] == ELFCLASS64)
+    return read_symbols<Elf64_Ehdr, Elf64_Shdr, Elf64_Sym>(file, bytes);
+  if (bytes[EI_CLASS] == ELFCLASS32)
+    return read_symbols<Elf32_Ehdr, Elf32_Shdr, Elf32_Sym>(file, bytes);
   not_elf(file, "unknown ELF class");
 }
 

@@ -138,9 +138,12 @@ const std::vector<PathKey>& path_keys() {
   static const std::vector<PathKey> keys = {
       {"model.pretrained", false},
       {"pretrain.output", false},
-      {"data.root", false},           {"data.classes", true},
-      {"data.train.annotations", true}, {"data.train.images", true},
-      {"data.val.annotations", true},   {"data.val.images", true},
+      {"data.root", false},
+      {"data.classes", true},
+      {"data.train.annotations", true},
+      {"data.train.images", true},
+      {"data.val.annotations", true},
+      {"data.val.images", true},
       {"partition.statistics", false},
   };
   return keys;

@@ -5,10 +5,14 @@ namespace cpsd {
 
 std::string_view kind_name(Kind kind) {
   switch (kind) {
-    case Kind::backbone: return "backbone";
-    case Kind::head: return "head";
-    case Kind::loss: return "loss";
-    case Kind::decomposer: return "decomposer";
+    case Kind::backbone:
+      return "backbone";
+    case Kind::head:
+      return "head";
+    case Kind::loss:
+      return "loss";
+    case Kind::decomposer:
+      return "decomposer";
   }
   return "unknown";
 }

@@ -26,8 +26,8 @@ LabelStatistics count_label_statistics(const std::vector<std::string>& class_nam
     labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
     for (int64_t a : labels) {
       if (a < 0 || a >= m) {
-        throw ConfigError("image " + std::to_string(image) + " has label index " + std::to_string(a) +
-                          ", outside the " + std::to_string(m) + " classes");
+        throw ConfigError("image " + std::to_string(image) + " has label index " +
+                          std::to_string(a) + ", outside the " + std::to_string(m) + " classes");
       }
       s.counts[a] += 1;
       for (int64_t b : labels) {
@@ -55,7 +55,8 @@ LabelStatistics read_statistics(const std::filesystem::path& path) {
     for (std::size_t i = 0; i < m; ++i) {
       if (rows[i].size() != m) {
         json_fail(file, "'cooccurrence' row " + std::to_string(i) + " has " +
-                            std::to_string(rows[i].size()) + " entries, expected " + std::to_string(m));
+                            std::to_string(rows[i].size()) + " entries, expected " +
+                            std::to_string(m));
       }
       s.cooccurrence.insert(s.cooccurrence.end(), rows[i].begin(), rows[i].end());
       s.cooccurrence[i * m + i] = 0.0;  // the diagonal is ignored
@@ -77,17 +78,17 @@ void write_statistics(const LabelStatistics& s, const std::filesystem::path& pat
   const std::size_t m = s.class_names.size();
   Json rows = Json::array();
   for (std::size_t i = 0; i < m; ++i) {
-    rows.push_back(std::vector<double>(s.cooccurrence.begin() + i * m,
-                                       s.cooccurrence.begin() + (i + 1) * m));
+    rows.push_back(
+        std::vector<double>(s.cooccurrence.begin() + i * m, s.cooccurrence.begin() + (i + 1) * m));
   }
   Json j = {{"classes", s.class_names},
             {"num_images", s.num_images},
             {"counts", s.counts},
             {"cooccurrence", rows}};
   // Compact rows: one line per matrix row keeps big files readable and small.
-  std::string text = "{\n  \"classes\": " + j["classes"].dump() + ",\n  \"num_images\": " +
-                     j["num_images"].dump() + ",\n  \"counts\": " + j["counts"].dump() +
-                     ",\n  \"cooccurrence\": [\n";
+  std::string text = "{\n  \"classes\": " + j["classes"].dump() +
+                     ",\n  \"num_images\": " + j["num_images"].dump() +
+                     ",\n  \"counts\": " + j["counts"].dump() + ",\n  \"cooccurrence\": [\n";
   for (std::size_t i = 0; i < m; ++i) {
     text += "    " + rows[i].dump() + (i + 1 < m ? ",\n" : "\n");
   }

@@ -24,7 +24,9 @@ torch::Tensor MultiLabelModel::forward(const torch::Tensor& images) {
 
 namespace {
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 std::string first_names(const std::vector<std::string>& names) {
   std::string out;
@@ -36,7 +38,8 @@ std::string first_names(const std::vector<std::string>& names) {
 }  // namespace
 
 std::pair<LoadReport, LoadReport> load_pretrained(MultiLabelModel& model, const StateDict& weights,
-                                                  const std::vector<std::string>& renames, const std::string& source) {
+                                                  const std::vector<std::string>& renames,
+                                                  const std::string& source) {
   std::vector<std::pair<std::string, std::string>> rules;
   for (const std::string& r : renames) {
     const auto arrow = r.find("=>");
@@ -75,15 +78,20 @@ std::pair<LoadReport, LoadReport> load_pretrained(MultiLabelModel& model, const 
   if (b.matched.empty()) {
     std::vector<std::string> names;
     for (const auto& [n, t] : backbone) names.push_back(n);
-    throw ConfigError(source + ": none of its weights fits the backbone (its names: " + first_names(names) +
-                      "); is it for this architecture? model.pretrained_rename can map other names");
+    throw ConfigError(
+        source + ": none of its weights fits the backbone (its names: " + first_names(names) +
+        "); is it for this architecture? model.pretrained_rename can map other names");
   }
   LoadReport h = load_state_dict(model.head(), head);
   log::info("pretrained {}: backbone {}; head {}", source, b.summary(),
             h.matched.empty() ? std::string("kept as initialised") : h.summary());
-  if (!b.missing.empty()) log::warn("pretrained {}: backbone weights not in the file: {}", source, first_names(b.missing));
-  if (!b.unexpected.empty()) log::warn("pretrained {}: unused weights: {}", source, first_names(b.unexpected));
-  if (!b.mismatched.empty()) log::warn("pretrained {}: other shapes: {}", source, first_names(b.mismatched));
+  if (!b.missing.empty())
+    log::warn("pretrained {}: backbone weights not in the file: {}", source,
+              first_names(b.missing));
+  if (!b.unexpected.empty())
+    log::warn("pretrained {}: unused weights: {}", source, first_names(b.unexpected));
+  if (!b.mismatched.empty())
+    log::warn("pretrained {}: other shapes: {}", source, first_names(b.mismatched));
   return {b, h};
 }
 
@@ -96,7 +104,8 @@ std::shared_ptr<MultiLabelModel> build_model(const RunConfig& config, const Regi
                       join(registry.names(Kind::backbone)));
   }
   if (head_name.empty()) {
-    throw ConfigError(config.source_name() + ": model.head is not set; name one of " + join(registry.names(Kind::head)));
+    throw ConfigError(config.source_name() + ": model.head is not set; name one of " +
+                      join(registry.names(Kind::head)));
   }
   if (class_names.empty()) {
     throw ConfigError(config.source_name() + ": the model needs at least one class");

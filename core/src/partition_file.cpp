@@ -38,7 +38,8 @@ void check_partition(const std::vector<std::vector<int64_t>>& groups, int64_t m,
 
 void write_partition(const LabelPartition& p, const std::filesystem::path& path,
                      PartitionFormat format) {
-  check_partition(p.groups, static_cast<int64_t>(p.class_names.size()), "partition " + path.string());
+  check_partition(p.groups, static_cast<int64_t>(p.class_names.size()),
+                  "partition " + path.string());
   if (format == PartitionFormat::reference) {
     // nlohmann sorts object keys as strings ("10" < "2"); write the dicts by hand instead.
     std::string text = "[\n";
@@ -101,7 +102,8 @@ LabelPartition read_reference(const Json& j, const std::string& file,
         json_fail(file, "group " + std::to_string(g) + ": key '" + key + "' is not a class index");
       }
       if (!value.is_number_integer()) {
-        json_fail(file, "group " + std::to_string(g) + ": value of '" + key + "' is not an integer");
+        json_fail(file,
+                  "group " + std::to_string(g) + ": value of '" + key + "' is not an integer");
       }
       if (!by_local.emplace(value.get<int64_t>(), cls).second) {
         json_fail(file, "group " + std::to_string(g) + ": output index " +

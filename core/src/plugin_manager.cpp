@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <optional>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <sstream>
 
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -51,11 +51,16 @@ bool valid_name(const char* name) {
 
 std::optional<Kind> kind_of(int32_t raw) {
   switch (raw) {
-    case CPSD_KIND_BACKBONE: return Kind::backbone;
-    case CPSD_KIND_HEAD: return Kind::head;
-    case CPSD_KIND_LOSS: return Kind::loss;
-    case CPSD_KIND_DECOMPOSER: return Kind::decomposer;
-    default: return std::nullopt;
+    case CPSD_KIND_BACKBONE:
+      return Kind::backbone;
+    case CPSD_KIND_HEAD:
+      return Kind::head;
+    case CPSD_KIND_LOSS:
+      return Kind::loss;
+    case CPSD_KIND_DECOMPOSER:
+      return Kind::decomposer;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -80,9 +85,8 @@ std::string fingerprint_mismatch(const cpsd_build_fingerprint& plugin,
 
 std::string describe_fingerprint(const cpsd_build_fingerprint& f) {
   std::ostringstream out;
-  out << "torch " << f.torch_major << '.' << f.torch_minor << '.' << f.torch_patch
-      << ", cxx11-abi " << f.cxx11_abi << ", " << or_empty(f.compiler) << ", "
-      << (f.cuda != 0 ? "cuda" : "cpu");
+  out << "torch " << f.torch_major << '.' << f.torch_minor << '.' << f.torch_patch << ", cxx11-abi "
+      << f.cxx11_abi << ", " << or_empty(f.compiler) << ", " << (f.cuda != 0 ? "cuda" : "cpu");
   return out.str();
 }
 
@@ -99,8 +103,9 @@ std::vector<SearchEntry> PluginManager::search_path(const std::vector<std::strin
   std::vector<SearchEntry> out;
   for (const std::string& p : cli_paths) {
     if (!fs::exists(p)) {
-      throw ConfigError("--plugin-path " + p +
-                        ": no such file or directory; give a directory of plugins or a plugin file");
+      throw ConfigError(
+          "--plugin-path " + p +
+          ": no such file or directory; give a directory of plugins or a plugin file");
     }
     out.push_back({p, "--plugin-path"});
   }
@@ -190,8 +195,8 @@ void PluginManager::load_file(const fs::path& file, bool allow_override) {
   // 2. Load it (all symbols resolved now, nothing leaked into the global namespace).
   auto library = std::make_shared<boost::dll::shared_library>();
   boost::dll::fs::error_code load_error;
-  library->load(file.string(),
-                boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_error);
+  library->load(file.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+                load_error);
   if (load_error) {
     const char* detail = dlerror();
     return skip(std::string("cannot be loaded: ") +
@@ -200,9 +205,9 @@ void PluginManager::load_file(const fs::path& file, bool allow_override) {
   resident_libraries().push_back(library);
 
   // 3. Handshake.
-  auto entry = library->get<const cpsd_plugin_descriptor*(uint32_t, uint32_t,
-                                                          const cpsd_host_services*)>(
-      CPSD_PLUGIN_ENTRY_SYMBOL);
+  auto entry =
+      library->get<const cpsd_plugin_descriptor*(uint32_t, uint32_t, const cpsd_host_services*)>(
+          CPSD_PLUGIN_ENTRY_SYMBOL);
   const cpsd_plugin_descriptor* d =
       entry(CPSD_PLUGIN_ABI_MAJOR, CPSD_PLUGIN_API_MINOR, log::host_services());
   if (d == nullptr) {
@@ -227,8 +232,9 @@ void PluginManager::load_file(const fs::path& file, bool allow_override) {
     const cpsd_factory_record& r = d->factories[i];
     if (r.struct_size < kMinRecordSize || !kind_of(r.kind) || !valid_name(r.name) ||
         r.create == nullptr || r.destroy == nullptr) {
-      return skip("factory record " + std::to_string(i) + " (" + or_empty(r.name) +
-                  ") is malformed: needs a known kind, a lower_snake_case name, create and destroy");
+      return skip(
+          "factory record " + std::to_string(i) + " (" + or_empty(r.name) +
+          ") is malformed: needs a known kind, a lower_snake_case name, create and destroy");
     }
     report.keys.push_back(std::string(kind_name(*kind_of(r.kind))) + "/" + r.name);
   }
@@ -245,7 +251,7 @@ void PluginManager::load_file(const fs::path& file, bool allow_override) {
   // 4. Register (the host does it, after the checks; plugins have no static registrars).
   for (uint32_t i = 0; i < d->num_factories; ++i) {
     const cpsd_factory_record& r = d->factories[i];
-    FactoryInfo info{*kind_of(r.kind), r.name,        or_empty(r.summary),
+    FactoryInfo info{*kind_of(r.kind),          r.name,      or_empty(r.summary),
                      or_empty(r.defaults_toml), report.file, report.plugin_name};
     registry_.add(std::move(info), &r, library, allow_override);
   }

@@ -63,16 +63,18 @@ void Progress::print(int64_t done, const std::string& extra, bool final) {
     const int filled = total_ > 0 ? static_cast<int>(width * done / total_) : width;
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(width, '.');
-    std::snprintf(line, sizeof(line), "\r%s [%s] %lld/%lld %.1f/s %s %s", label_.c_str(), bar.c_str(),
-                  static_cast<long long>(done), static_cast<long long>(total_), rate,
-                  final ? format_duration(elapsed).c_str() : ("ETA " + format_duration(eta)).c_str(),
-                  extra.c_str());
+    std::snprintf(
+        line, sizeof(line), "\r%s [%s] %lld/%lld %.1f/s %s %s", label_.c_str(), bar.c_str(),
+        static_cast<long long>(done), static_cast<long long>(total_), rate,
+        final ? format_duration(elapsed).c_str() : ("ETA " + format_duration(eta)).c_str(),
+        extra.c_str());
     std::fprintf(stderr, "%s\033[K%s", line, final ? "\n" : "");
     std::fflush(stderr);
     return;
   }
   if (final) {
-    log::info("{}: {}/{} done in {} ({:.1f}/s) {}", label_, done, total_, format_duration(elapsed), rate, extra);
+    log::info("{}: {}/{} done in {} ({:.1f}/s) {}", label_, done, total_, format_duration(elapsed),
+              rate, extra);
   } else {
     log::info("{}: {}/{} ({:.0f}%), {:.1f}/s, ETA {} {}", label_, done, total_,
               total_ > 0 ? 100.0 * done / total_ : 100.0, rate, format_duration(eta), extra);

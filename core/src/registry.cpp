@@ -76,9 +76,9 @@ void Registry::add(FactoryInfo info, const cpsd_factory_record* record, Library 
   const std::string key = info.key();
   if (auto it = entries_.find(key); it != entries_.end()) {
     if (!allow_override) {
-      throw ConfigError("duplicate plugin name " + key + ": provided by " + it->second.info.file +
-                        " and by " + info.file +
-                        "; remove one of the files or pass --allow-override (the first found wins)");
+      throw ConfigError(
+          "duplicate plugin name " + key + ": provided by " + it->second.info.file + " and by " +
+          info.file + "; remove one of the files or pass --allow-override (the first found wins)");
     }
     log::warn("{} from {} ignored: already provided by {} (--allow-override)", key, info.file,
               it->second.info.file);

@@ -90,8 +90,8 @@ class Resolver {
 
   std::shared_ptr<const toml::table> resolve(toml::table&& user) {
     check(user);
-    auto resolved = std::make_shared<toml::table>(
-        parse_defaults(host_defaults_toml(), "host defaults"));
+    auto resolved =
+        std::make_shared<toml::table>(parse_defaults(host_defaults_toml(), "host defaults"));
     // Plugin tables: the user's options over each plugin's defaults.
     std::map<std::pair<Kind, std::string>, toml::table> plugin_tables;
     for (Kind kind : kAllKinds) {
@@ -135,10 +135,15 @@ class Resolver {
       if (node == nullptr || (p.under_data_root && has_root)) continue;
       const std::string value = node->value_or(std::string());
       const auto& source = node->source().path;
-      if (value.empty() || fs::path(value).is_absolute() || !source || !fs::is_regular_file(*source)) continue;
-      const std::string absolute = fs::weakly_canonical(fs::path(*source).parent_path() / value).string();
+      if (value.empty() || fs::path(value).is_absolute() || !source ||
+          !fs::is_regular_file(*source))
+        continue;
+      const std::string absolute =
+          fs::weakly_canonical(fs::path(*source).parent_path() / value).string();
       const auto dot = p.key.rfind('.');
-      resolved.at_path(p.key.substr(0, dot)).as_table()->insert_or_assign(p.key.substr(dot + 1), absolute);
+      resolved.at_path(p.key.substr(0, dot))
+          .as_table()
+          ->insert_or_assign(p.key.substr(dot + 1), absolute);
     }
   }
 
@@ -151,7 +156,8 @@ class Resolver {
         if (!value.is_table()) {
           throw ConfigError(where + ": '" + section + "' must be a table ([" + section + "])");
         }
-        check_table(*value.as_table(), *schema->as_table(), section, source_name_, schema->as_table()->empty());
+        check_table(*value.as_table(), *schema->as_table(), section, source_name_,
+                    schema->as_table()->empty());
       } else if (std::optional<Kind> kind = parse_kind(section)) {
         check_plugin_tables(*kind, value, where);
       } else {
@@ -162,8 +168,10 @@ class Resolver {
       }
     }
     for (const Selector& s : selectors()) {
-      const toml::node* node = user.at_path(std::string(s.section) + "." + std::string(s.key)).node();
-      if (node == nullptr) node = host.at_path(std::string(s.section) + "." + std::string(s.key)).node();
+      const toml::node* node =
+          user.at_path(std::string(s.section) + "." + std::string(s.key)).node();
+      if (node == nullptr)
+        node = host.at_path(std::string(s.section) + "." + std::string(s.key)).node();
       const std::string name = node->value_or(std::string());
       if (!name.empty() && !registry_.contains(s.kind, name)) {
         throw ConfigError(where_of(*node, source_name_) + ": " + std::string(s.section) + "." +
@@ -183,8 +191,8 @@ class Resolver {
       const std::string scope = std::string(kind_name(kind)) + "." + std::string(name.str());
       const std::string table_where = where_of(table, where);
       if (!registry_.contains(kind, name.str())) {
-        throw ConfigError(table_where + ": [" + scope + "]: " +
-                          registry_.unknown_message(kind, name.str()));
+        throw ConfigError(table_where + ": [" + scope +
+                          "]: " + registry_.unknown_message(kind, name.str()));
       }
       if (!table.is_table()) {
         throw ConfigError(table_where + ": '" + scope + "' must be a table of options");

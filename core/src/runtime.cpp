@@ -3,10 +3,10 @@
 
 #include <thread>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
-#include <ATen/Context.h>
 
 #include "cpsd/core/distributed.h"
 #include "cpsd/core/log.h"
@@ -20,10 +20,13 @@ c10::Device runtime_device(const RunConfig& config) {
   const int64_t local = detect_dist_env().local_rank;
   if (name == "cpu" || (name == "auto" && !cuda)) return c10::Device(c10::kCPU);
   if (!cuda) {
-    runtime.fail("device", "'" + name + "' asks for CUDA, but this LibTorch has no CUDA or sees no GPU; use \"cpu\" or \"auto\"");
+    runtime.fail("device", "'" + name +
+                               "' asks for CUDA, but this LibTorch has no CUDA or sees no GPU; use "
+                               "\"cpu\" or \"auto\"");
   }
   if (name == "cuda" || name == "auto") {
-    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(local % torch::cuda::device_count()));
+    return c10::Device(c10::kCUDA,
+                       static_cast<c10::DeviceIndex>(local % torch::cuda::device_count()));
   }
   if (name.rfind("cuda:", 0) == 0) {
     try {
@@ -33,7 +36,8 @@ c10::Device runtime_device(const RunConfig& config) {
       }
     } catch (const std::exception&) {
     }
-    runtime.fail("device", "'" + name + "' is not one of the " + std::to_string(torch::cuda::device_count()) + " GPUs");
+    runtime.fail("device", "'" + name + "' is not one of the " +
+                               std::to_string(torch::cuda::device_count()) + " GPUs");
   }
   runtime.fail("device", "must be cpu, cuda, cuda:N or auto, not '" + name + "'");
 }
@@ -53,11 +57,14 @@ int apply_runtime(const RunConfig& config) {
     const int64_t timeout = runtime.get_int("dist_timeout");
     if (timeout < 1) runtime.fail("dist_timeout", "must be >= 1 second");
     set_distributed(Distributed::connect(env, std::chrono::seconds(timeout)));
-    log::info("rank {}/{} joined ({}, {}:{})", env.rank, env.world_size, env.source, env.master_addr, env.port);
+    log::info("rank {}/{} joined ({}, {}:{})", env.rank, env.world_size, env.source,
+              env.master_addr, env.port);
     // One voice: the other ranks report only problems.
-    if (env.rank != 0 && !log::level_forced() && runtime.get_string("log_level") == "info") log::set_level("warn");
+    if (env.rank != 0 && !log::level_forced() && runtime.get_string("log_level") == "info")
+      log::set_level("warn");
   }
-  if (runtime_device(config).is_cuda()) at::globalContext().setBenchmarkCuDNN(true);  // autotuned kernels
+  if (runtime_device(config).is_cuda())
+    at::globalContext().setBenchmarkCuDNN(true);  // autotuned kernels
   return static_cast<int>(threads);
 }
 

@@ -9,11 +9,13 @@ namespace cpsd::partition {
 
 FullDecomposer::FullDecomposer(const DecomposerArgs&) {}
 
-Partition FullDecomposer::decompose(const LabelStatistics& stats, int64_t k, uint64_t /*seed*/) const {
+Partition FullDecomposer::decompose(const LabelStatistics& stats, int64_t k,
+                                    uint64_t /*seed*/) const {
   validate_statistics(stats);
   if (k != 1) {
-    throw ConfigError("decomposer/full makes one group of every class: its branch needs k = 1, not " +
-                      std::to_string(k));
+    throw ConfigError(
+        "decomposer/full makes one group of every class: its branch needs k = 1, not " +
+        std::to_string(k));
   }
   Partition out;
   out.groups.emplace_back(static_cast<std::size_t>(stats.num_classes()));

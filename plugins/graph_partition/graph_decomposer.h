@@ -29,7 +29,8 @@ class CgpDecomposer final : public GraphDecomposer {
 
 class DgpDecomposer final : public GraphDecomposer {
  public:
-  explicit DgpDecomposer(const DecomposerArgs& args) : GraphDecomposer(args, Graph::disoccurrence) {}
+  explicit DgpDecomposer(const DecomposerArgs& args)
+      : GraphDecomposer(args, Graph::disoccurrence) {}
 };
 
 /// Shared by cgp and dgp.

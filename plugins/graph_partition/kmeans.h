@@ -12,9 +12,9 @@
 namespace cpsd::partition {
 
 struct KMeansOptions {
-  int n_init = 20;      ///< restarts; the lowest inertia wins (first one on ties)
-  int max_iter = 300;   ///< Lloyd iterations per restart
-  double tol = 1e-4;    ///< stop when centres move less than tol * mean feature variance
+  int n_init = 20;     ///< restarts; the lowest inertia wins (first one on ties)
+  int max_iter = 300;  ///< Lloyd iterations per restart
+  double tol = 1e-4;   ///< stop when centres move less than tol * mean feature variance
 };
 
 struct KMeansResult {

@@ -10,7 +10,8 @@ namespace cpsd::partition {
 
 RandomDecomposer::RandomDecomposer(const DecomposerArgs&) {}
 
-Partition RandomDecomposer::decompose(const LabelStatistics& stats, int64_t k, uint64_t seed) const {
+Partition RandomDecomposer::decompose(const LabelStatistics& stats, int64_t k,
+                                      uint64_t seed) const {
   validate_statistics(stats);
   validate_group_count(stats, k);
   const int64_t m = stats.num_classes();

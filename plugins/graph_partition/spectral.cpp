@@ -30,8 +30,9 @@ void sort_canonically(std::vector<std::vector<int64_t>>& groups) {
 
 }  // namespace
 
-SpectralResult spectral_partition(const MatrixXd& affinity, int k, const std::vector<double>& weights,
-                                  const KMeansOptions& options, Rng& rng) {
+SpectralResult spectral_partition(const MatrixXd& affinity, int k,
+                                  const std::vector<double>& weights, const KMeansOptions& options,
+                                  Rng& rng) {
   const Eigen::Index m = affinity.rows();
   MatrixXd w = affinity;
   w.diagonal().setZero();
@@ -55,7 +56,8 @@ SpectralResult spectral_partition(const MatrixXd& affinity, int k, const std::ve
     MatrixXd laplacian(a, a);
     for (Eigen::Index j = 0; j < a; ++j) {
       for (Eigen::Index i = 0; i < a; ++i) {
-        laplacian(i, j) = (i == j ? 1.0 : 0.0) - inv_sqrt[i] * w(active[i], active[j]) * inv_sqrt[j];
+        laplacian(i, j) =
+            (i == j ? 1.0 : 0.0) - inv_sqrt[i] * w(active[i], active[j]) * inv_sqrt[j];
       }
     }
     // One more pair than needed, for the eigen-gap after the k-th eigenvalue.
@@ -78,8 +80,9 @@ SpectralResult spectral_partition(const MatrixXd& affinity, int k, const std::ve
       result.groups.push_back({c});
       continue;
     }
-    auto smallest = std::min_element(result.groups.begin(), result.groups.end(),
-                                     [](const auto& x, const auto& y) { return x.size() < y.size(); });
+    auto smallest =
+        std::min_element(result.groups.begin(), result.groups.end(),
+                         [](const auto& x, const auto& y) { return x.size() < y.size(); });
     smallest->push_back(c);
   }
   sort_canonically(result.groups);

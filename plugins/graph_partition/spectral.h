@@ -13,8 +13,8 @@ namespace cpsd::partition {
 struct SpectralResult {
   std::vector<std::vector<int64_t>> groups;  ///< k groups, each sorted, ordered by first index
   double inertia = 0;                        ///< k-means inertia of the embedding
-  double eigengap = 0;                       ///< lambda_{k+1} - lambda_k of the Laplacian (0 if k = m)
-  int isolated = 0;                          ///< classes with no affinity to any other
+  double eigengap = 0;  ///< lambda_{k+1} - lambda_k of the Laplacian (0 if k = m)
+  int isolated = 0;     ///< classes with no affinity to any other
 };
 
 /// Normalised cut of the graph with affinity `w` (m x m, symmetric, non-negative; the
@@ -28,7 +28,8 @@ struct SpectralResult {
 /// other in CGP) would each take an eigenvalue 0 and swamp the embedding: they are left out
 /// and then dealt, most frequent first, to fill up to k groups and otherwise to the smallest
 /// group (lowest index on ties). `weights` orders them (e.g. class counts).
-SpectralResult spectral_partition(const Eigen::MatrixXd& w, int k, const std::vector<double>& weights,
-                                  const KMeansOptions& options, Rng& rng);
+SpectralResult spectral_partition(const Eigen::MatrixXd& w, int k,
+                                  const std::vector<double>& weights, const KMeansOptions& options,
+                                  Rng& rng);
 
 }  // namespace cpsd::partition

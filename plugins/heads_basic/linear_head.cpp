@@ -23,8 +23,8 @@ LinearHead::LinearHead(const HeadArgs& args)
 torch::Tensor LinearHead::forward(const std::vector<torch::Tensor>& features) {
   TORCH_CHECK(!features.empty(), "head/linear: no feature maps given");
   const torch::Tensor& x = features.back();
-  TORCH_CHECK(x.dim() == 4 && x.size(1) == in_channels_, "head/linear: expected [N, ",
-              in_channels_, ", H, W] features, got ", x.sizes());
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == in_channels_, "head/linear: expected [N, ", in_channels_,
+              ", H, W] features, got ", x.sizes());
   return fc_->forward(dropout_->forward(x.mean({2, 3})));
 }
 

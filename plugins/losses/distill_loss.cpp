@@ -22,7 +22,8 @@ DistillationLoss::DistillationLoss(const LossArgs& args)
 
 LossOutput DistillationLoss::forward(const LossInput& input) {
   if (input.teachers.empty()) {
-    throw ConfigError("loss/distill needs teacher logits; use it as [distill] loss, not [train] loss");
+    throw ConfigError(
+        "loss/distill needs teacher logits; use it as [distill] loss, not [train] loss");
   }
   const at::Tensor s = input.logits.to(at::kFloat);
   TORCH_CHECK(s.dim() == 2 && s.size(1) == num_classes_, "loss/distill: logits ", s.sizes(),
@@ -32,8 +33,8 @@ LossOutput DistillationLoss::forward(const LossInput& input) {
   LossOutput out;
   at::Tensor total = at::zeros({}, s.options());
   for (const TeacherLogits& teacher : input.teachers) {
-    TORCH_CHECK(teacher.logits.sizes() == s.sizes(), "loss/distill: teacher '", teacher.name, "' logits ",
-                teacher.logits.sizes(), " do not match the student's ", s.sizes());
+    TORCH_CHECK(teacher.logits.sizes() == s.sizes(), "loss/distill: teacher '", teacher.name,
+                "' logits ", teacher.logits.sizes(), " do not match the student's ", s.sizes());
     const at::Tensor target = teacher.logits.detach().to(at::kFloat);
     at::Tensor entries;  // [N, C]: one term per sample and class
     if (metric_ == "mse") {
@@ -43,16 +44,19 @@ LossOutput DistillationLoss::forward(const LossInput& input) {
       const at::Tensor q = at::softmax(target / t, 1);
       entries = q * (at::log(q.clamp_min(1e-12)) - log_p) * (t * t);
     } else {
-      entries = at::binary_cross_entropy_with_logits(s / t, at::sigmoid(target / t), {}, {}, at::Reduction::None) *
+      entries = at::binary_cross_entropy_with_logits(s / t, at::sigmoid(target / t), {}, {},
+                                                     at::Reduction::None) *
                 (t * t);
     }
     if (teacher.weights.defined()) {
-      TORCH_CHECK(teacher.weights.dim() == 1 && teacher.weights.size(0) == num_classes_, "loss/distill: teacher '",
-                  teacher.name, "' weights ", teacher.weights.sizes(), " for ", num_classes_, " classes");
+      TORCH_CHECK(teacher.weights.dim() == 1 && teacher.weights.size(0) == num_classes_,
+                  "loss/distill: teacher '", teacher.name, "' weights ", teacher.weights.sizes(),
+                  " for ", num_classes_, " classes");
       entries = entries * teacher.weights.to(entries.options()).unsqueeze(0);
     }
     at::Tensor term = entries.sum();
-    if (reduction_ == Reduction::mean) term = term / (metric_ == "kl" ? s.size(0) : entries.numel());
+    if (reduction_ == Reduction::mean)
+      term = term / (metric_ == "kl" ? s.size(0) : entries.numel());
     term = term * per_branch;
     out.parts.emplace_back("kd_" + teacher.name, term.detach());
     total = total + term;

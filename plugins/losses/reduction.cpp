@@ -32,8 +32,8 @@ void check_input(const LossInput& input, int64_t num_classes, const char* who) {
               " classes, logits have ", input.logits.size(1));
   TORCH_CHECK(input.targets.defined() && input.targets.sizes() == input.logits.sizes(), who,
               ": targets ", input.targets.sizes(), " do not match logits ", input.logits.sizes());
-  TORCH_CHECK(!input.mask.defined() || input.mask.sizes() == input.logits.sizes(), who,
-              ": mask ", input.mask.sizes(), " does not match logits ", input.logits.sizes());
+  TORCH_CHECK(!input.mask.defined() || input.mask.sizes() == input.logits.sizes(), who, ": mask ",
+              input.mask.sizes(), " does not match logits ", input.logits.sizes());
 }
 
 }  // namespace cpsd::losses

@@ -20,7 +20,8 @@ LossOutput SoftmaxCrossEntropy::forward(const LossInput& input) {
   const at::Tensor counted = (mass > 0).to(at::kFloat);  // [N, 1]
   at::Tensor q = y / mass.clamp_min(1e-12);
   if (smoothing_ > 0) q = q * (1 - smoothing_) + smoothing_ / static_cast<double>(num_classes_);
-  const at::Tensor per_image = -(q * at::log_softmax(input.logits.to(at::kFloat), 1)).sum(1, true) * counted;
+  const at::Tensor per_image =
+      -(q * at::log_softmax(input.logits.to(at::kFloat), 1)).sum(1, true) * counted;
   const at::Tensor total = per_image.sum() / counted.sum().clamp_min(1);
   return LossOutput{total, {{"ce", total.detach()}}};
 }

@@ -6,7 +6,8 @@
 namespace cpsd::resnet {
 namespace {
 
-torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups = 1) {
+torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                       int64_t groups = 1) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
                                .stride(stride)
                                .padding(kernel / 2)

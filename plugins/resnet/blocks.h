@@ -14,7 +14,8 @@ namespace cpsd::resnet {
 class BasicBlockImpl : public torch::nn::Module {
  public:
   static constexpr int64_t kExpansion = 1;
-  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, torch::nn::Sequential downsample);
+  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
+                 torch::nn::Sequential downsample);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::BatchNorm2d last_bn() { return bn2; }
 

@@ -10,23 +10,30 @@ namespace cpsd::resnet {
 
 std::string resnet_defaults(const char* name, const char* block, const char* layers, int width,
                             int groups, int width_per_group, const char* stem) {
-  return std::string("# backbone/") + name + " (torchvision layout)\n" +
-         "block = \"" + block + "\"        # basic (two 3x3) | bottleneck (1x1-3x3-1x1, x4 outputs)\n" +
+  return std::string("# backbone/") + name + " (torchvision layout)\n" + "block = \"" + block +
+         "\"        # basic (two 3x3) | bottleneck (1x1-3x3-1x1, x4 outputs)\n" +
          "layers = " + layers + "     # blocks in layer1..layer4\n" +
-         "width = " + std::to_string(width) + "             # planes of layer1; each later stage doubles it\n" +
-         "groups = " + std::to_string(groups) + "             # ResNeXt cardinality of the 3x3 convolution\n" +
-         "width_per_group = " + std::to_string(width_per_group) + "   # ResNeXt width per group (64 = plain ResNet)\n" +
-         "stem = \"" + stem + "\"       # imagenet (7x7/2 conv + 3x3/2 max pool) | small (3x3 conv, no pool: 32-96 px inputs)\n" +
-         "stem_stride = 1      # small stem: 1, or 2 to run the stages at half the resolution (a quarter of the work)\n" +
+         "width = " + std::to_string(width) +
+         "             # planes of layer1; each later stage doubles it\n" +
+         "groups = " + std::to_string(groups) +
+         "             # ResNeXt cardinality of the 3x3 convolution\n" +
+         "width_per_group = " + std::to_string(width_per_group) +
+         "   # ResNeXt width per group (64 = plain ResNet)\n" + "stem = \"" + stem +
+         "\"       # imagenet (7x7/2 conv + 3x3/2 max pool) | small (3x3 conv, no pool: 32-96 px "
+         "inputs)\n" +
+         "stem_stride = 1      # small stem: 1, or 2 to run the stages at half the resolution (a "
+         "quarter of the work)\n" +
          "zero_init_residual = false  # start each block as the identity (last BN weight 0)\n" +
-         "frozen_bn = false    # BatchNorm always on running statistics, scale and shift fixed (Q2L's FrozenBatchNorm)\n" +
+         "frozen_bn = false    # BatchNorm always on running statistics, scale and shift fixed "
+         "(Q2L's FrozenBatchNorm)\n" +
          "frozen_stages = 0    # 1: conv1, bn1 and layer1 not trained (Q2L); n: up to layer n\n";
 }
 
 ResNet::ResNet(const BackboneArgs& args) {
   const Options& o = args.options;
   const std::string block = o.get_string("block");
-  if (block != "basic" && block != "bottleneck") o.fail("block", "must be \"basic\" or \"bottleneck\"");
+  if (block != "basic" && block != "bottleneck")
+    o.fail("block", "must be \"basic\" or \"bottleneck\"");
   bottleneck_ = block == "bottleneck";
   const std::vector<int64_t> layers = o.get_int_list("layers");
   if (layers.size() != 4) o.fail("layers", "needs 4 block counts (layer1..layer4)");
@@ -47,12 +54,14 @@ ResNet::ResNet(const BackboneArgs& args) {
   small_stem_ = stem == "small";
   const int64_t stem_stride = o.get_int("stem_stride");
   if (stem_stride != 1 && stem_stride != 2) o.fail("stem_stride", "must be 1 or 2");
-  if (!small_stem_ && stem_stride != 1) o.fail("stem_stride", "applies to the small stem only (the imagenet stem has stride 4)");
+  if (!small_stem_ && stem_stride != 1)
+    o.fail("stem_stride", "applies to the small stem only (the imagenet stem has stride 4)");
 
-  conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, width, small_stem_ ? 3 : 7)
-                                                          .stride(small_stem_ ? stem_stride : 2)
-                                                          .padding(small_stem_ ? 1 : 3)
-                                                          .bias(false)));
+  conv1_ = register_module("conv1",
+                           torch::nn::Conv2d(torch::nn::Conv2dOptions(3, width, small_stem_ ? 3 : 7)
+                                                 .stride(small_stem_ ? stem_stride : 2)
+                                                 .padding(small_stem_ ? 1 : 3)
+                                                 .bias(false)));
   bn1_ = register_module("bn1", torch::nn::BatchNorm2d(width));
   maxpool_ = torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1));
   int64_t inplanes = width;
@@ -81,7 +90,8 @@ ResNet::ResNet(const BackboneArgs& args) {
     bool freeze = frozen_bn_ && p.key().find("bn") != std::string::npos;
     freeze |= frozen_bn_ && p.key().find("downsample.1.") != std::string::npos;
     freeze |= frozen >= 1 && (p.key().rfind("conv1.", 0) == 0 || p.key().rfind("bn1.", 0) == 0);
-    for (int64_t s = 1; s <= frozen; ++s) freeze |= p.key().rfind("layer" + std::to_string(s) + ".", 0) == 0;
+    for (int64_t s = 1; s <= frozen; ++s)
+      freeze |= p.key().rfind("layer" + std::to_string(s) + ".", 0) == 0;
     if (freeze) p.value().set_requires_grad(false);
   }
   if (o.get_bool("zero_init_residual")) {
@@ -95,7 +105,8 @@ ResNet::ResNet(const BackboneArgs& args) {
   }
 }
 
-torch::nn::Sequential ResNet::make_stage(int64_t& inplanes, int64_t planes, int64_t blocks, int64_t stride) {
+torch::nn::Sequential ResNet::make_stage(int64_t& inplanes, int64_t planes, int64_t blocks,
+                                         int64_t stride) {
   const int64_t expansion = bottleneck_ ? BottleneckImpl::kExpansion : BasicBlockImpl::kExpansion;
   torch::nn::Sequential stage;
   for (int64_t b = 0; b < blocks; ++b) {
@@ -103,7 +114,8 @@ torch::nn::Sequential ResNet::make_stage(int64_t& inplanes, int64_t planes, int6
     torch::nn::Sequential downsample{nullptr};
     if (b == 0 && (s != 1 || inplanes != planes * expansion)) {
       downsample = torch::nn::Sequential(
-          torch::nn::Conv2d(torch::nn::Conv2dOptions(inplanes, planes * expansion, 1).stride(s).bias(false)),
+          torch::nn::Conv2d(
+              torch::nn::Conv2dOptions(inplanes, planes * expansion, 1).stride(s).bias(false)),
           torch::nn::BatchNorm2d(planes * expansion));
     }
     if (bottleneck_) {
@@ -125,7 +137,8 @@ void ResNet::train(bool on) {
 }
 
 std::vector<torch::Tensor> ResNet::forward_features(const torch::Tensor& x) {
-  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "resnet: expected [N, 3, H, W] images, got ", x.sizes());
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "resnet: expected [N, 3, H, W] images, got ",
+              x.sizes());
   torch::Tensor h = torch::relu(bn1_(conv1_(x)));
   if (!small_stem_) h = maxpool_(h);
   std::vector<torch::Tensor> out;

@@ -24,7 +24,8 @@ class ResNet final : public Backbone {
   void train(bool on = true) override;
 
  private:
-  torch::nn::Sequential make_stage(int64_t& inplanes, int64_t planes, int64_t blocks, int64_t stride);
+  torch::nn::Sequential make_stage(int64_t& inplanes, int64_t planes, int64_t blocks,
+                                   int64_t stride);
 
   bool bottleneck_ = false;
   bool small_stem_ = false;

@@ -33,8 +33,8 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-at::Tensor read_class_vectors(const std::string& file, const std::vector<std::string>& class_names, int64_t dim,
-                              const Options& options, const char* key) {
+at::Tensor read_class_vectors(const std::string& file, const std::vector<std::string>& class_names,
+                              int64_t dim, const Options& options, const char* key) {
   std::set<std::string> wanted;
   for (const std::string& name : class_names) {
     wanted.insert(name);
@@ -45,7 +45,8 @@ at::Tensor read_class_vectors(const std::string& file, const std::vector<std::st
     }
   }
   std::ifstream in(file);
-  if (!in) options.fail(key, "cannot open '" + file + "' (a GloVe text file, e.g. glove.6B.300d.txt)");
+  if (!in)
+    options.fail(key, "cannot open '" + file + "' (a GloVe text file, e.g. glove.6B.300d.txt)");
   std::map<std::string, std::vector<float>> found;
   std::string line;
   int64_t line_number = 0;
@@ -53,7 +54,8 @@ at::Tensor read_class_vectors(const std::string& file, const std::vector<std::st
     ++line_number;
     // The word ends at the last space before `dim` numbers; class names may contain spaces.
     std::size_t cut = line.size();
-    for (int64_t i = 0; i < dim && cut != std::string::npos; ++i) cut = cut == 0 ? std::string::npos : line.rfind(' ', cut - 1);
+    for (int64_t i = 0; i < dim && cut != std::string::npos; ++i)
+      cut = cut == 0 ? std::string::npos : line.rfind(' ', cut - 1);
     if (cut == std::string::npos) continue;
     const std::string word = line.substr(0, cut);
     if (!wanted.count(word) || found.count(word)) continue;
@@ -61,8 +63,8 @@ at::Tensor read_class_vectors(const std::string& file, const std::vector<std::st
     std::vector<float> v;
     for (float x; numbers >> x;) v.push_back(x);
     if (static_cast<int64_t>(v.size()) != dim) {
-      options.fail(key, file + ":" + std::to_string(line_number) + ": '" + word + "' has " + std::to_string(v.size()) +
-                            " numbers, expected " + std::to_string(dim));
+      options.fail(key, file + ":" + std::to_string(line_number) + ": '" + word + "' has " +
+                            std::to_string(v.size()) + " numbers, expected " + std::to_string(dim));
     }
     found[word] = std::move(v);
   }
@@ -94,8 +96,8 @@ at::Tensor read_class_vectors(const std::string& file, const std::vector<std::st
   if (!missing.empty()) {
     std::string list;
     for (std::size_t i = 0; i < missing.size(); ++i) list += (i ? ", " : "") + missing[i];
-    options.fail(key, file + " has no vector for " + list + "; add lines `name v1 ... v" + std::to_string(dim) +
-                          "` for them or use embeddings = \"learned\"");
+    options.fail(key, file + " has no vector for " + list + "; add lines `name v1 ... v" +
+                          std::to_string(dim) + "` for them or use embeddings = \"learned\"");
   }
   return out;
 }

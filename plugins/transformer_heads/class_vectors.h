@@ -18,7 +18,7 @@ namespace cpsd::heads {
 /// as written, then lower-cased. Only the needed lines are parsed. Errors (ConfigError via
 /// options.fail(key, ...)): a missing file, a wrong vector size, any word not found
 /// (all of them are named).
-at::Tensor read_class_vectors(const std::string& file, const std::vector<std::string>& class_names, int64_t dim,
-                              const Options& options, const char* key);
+at::Tensor read_class_vectors(const std::string& file, const std::vector<std::string>& class_names,
+                              int64_t dim, const Options& options, const char* key);
 
 }  // namespace cpsd::heads

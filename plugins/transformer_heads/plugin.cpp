@@ -6,8 +6,10 @@
 
 CPSD_PLUGIN("transformer_heads", "0.1.0",
             cpsd::plugin::factory<cpsd::heads::TransformerHead>(
-                "transformer", "CPSD's ResNet101-TF head: image and class tokens (GloVe) through a Transformer",
+                "transformer",
+                "CPSD's ResNet101-TF head: image and class tokens (GloVe) through a Transformer",
                 cpsd::heads::TransformerHead::kDefaults),
             cpsd::plugin::factory<cpsd::heads::Query2Label>(
-                "query2label", "Query2Label: label queries attending to the image, per-class read-out",
+                "query2label",
+                "Query2Label: label queries attending to the image, per-class read-out",
                 cpsd::heads::Query2Label::kDefaults))

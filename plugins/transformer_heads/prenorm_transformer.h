@@ -43,7 +43,8 @@ class PreNormResidualImpl : public torch::nn::Module {
  public:
   PreNormResidualImpl(int64_t dim, Block block) {
     auto prenorm = std::make_shared<torch::nn::Module>();
-    norm_ = prenorm->register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
+    norm_ =
+        prenorm->register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
     block_ = prenorm->register_module("fn", block);
     register_module("fn", prenorm);
   }
@@ -57,7 +58,8 @@ class PreNormResidualImpl : public torch::nn::Module {
 /// `depth` layers of pre-norm attention and feed-forward; no final norm, no mask.
 class PreNormTransformerImpl : public torch::nn::Module {
  public:
-  PreNormTransformerImpl(int64_t dim, int64_t depth, int64_t heads, int64_t dim_head, int64_t mlp_dim, double dropout);
+  PreNormTransformerImpl(int64_t dim, int64_t depth, int64_t heads, int64_t dim_head,
+                         int64_t mlp_dim, double dropout);
   torch::Tensor forward(torch::Tensor x);
 
  private:

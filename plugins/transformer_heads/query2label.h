@@ -34,8 +34,8 @@ TORCH_MODULE(EncoderLayer);
 class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(int64_t d, int64_t heads, int64_t ff, double dropout);
-  torch::Tensor forward(const torch::Tensor& tgt, const torch::Tensor& memory, const torch::Tensor& pos,
-                        const torch::Tensor& query_pos);
+  torch::Tensor forward(const torch::Tensor& tgt, const torch::Tensor& memory,
+                        const torch::Tensor& pos, const torch::Tensor& query_pos);
 
  private:
   torch::nn::MultiheadAttention multihead_attn{nullptr};
@@ -59,7 +59,8 @@ class Query2Label final : public Head {
     return {{"fc.", "fc."}};
   }
 
-  static constexpr const char* kDefaults = R"(# head/query2label (Q2L-R101-448: d 2048, 4 heads, 1 encoder and 2 decoder layers, FFN 8192)
+  static constexpr const char* kDefaults =
+      R"(# head/query2label (Q2L-R101-448: d 2048, 4 heads, 1 encoder and 2 decoder layers, FFN 8192)
 hidden_dim = 2048      # width d of the transformer
 heads = 4
 encoder_layers = 1

@@ -21,7 +21,8 @@ class TransformerHead final : public Head {
   torch::Tensor forward(const std::vector<torch::Tensor>& features) override;
   int64_t num_classes() const override { return num_classes_; }
 
-  static constexpr const char* kDefaults = R"(# head/transformer (CPSD's ResNet101-TF: depth 3, 4 heads of 1024, width 1024)
+  static constexpr const char* kDefaults =
+      R"(# head/transformer (CPSD's ResNet101-TF: depth 3, 4 heads of 1024, width 1024)
 dim = 1024             # token width
 depth = 3              # encoder layers
 heads = 4

@@ -8,7 +8,8 @@
 namespace cpsd::tresnet {
 namespace F = torch::nn::functional;
 
-ConvNormActImpl::ConvNormActImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, double slope, bool blur)
+ConvNormActImpl::ConvNormActImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                                 double slope, bool blur)
     : slope_(slope), blur_(blur) {
   conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
                                                        .stride(blur ? 1 : stride)
@@ -32,8 +33,10 @@ torch::Tensor ConvNormActImpl::forward(const torch::Tensor& x) {
 }
 
 SqueezeExciteImpl::SqueezeExciteImpl(int64_t channels, int64_t reduced) {
-  fc1 = register_module("fc1", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, reduced, 1).bias(true)));
-  fc2 = register_module("fc2", torch::nn::Conv2d(torch::nn::Conv2dOptions(reduced, channels, 1).bias(true)));
+  fc1 = register_module(
+      "fc1", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, reduced, 1).bias(true)));
+  fc2 = register_module(
+      "fc2", torch::nn::Conv2d(torch::nn::Conv2dOptions(reduced, channels, 1).bias(true)));
 }
 
 torch::Tensor SqueezeExciteImpl::forward(const torch::Tensor& x) {
@@ -43,7 +46,8 @@ torch::Tensor SqueezeExciteImpl::forward(const torch::Tensor& x) {
 torch::nn::Sequential make_downsample(int64_t in, int64_t out, bool pool) {
   torch::nn::Sequential s;
   if (pool) {
-    s->push_back(torch::nn::AvgPool2d(torch::nn::AvgPool2dOptions(2).stride(2).ceil_mode(true).count_include_pad(false)));
+    s->push_back(torch::nn::AvgPool2d(
+        torch::nn::AvgPool2dOptions(2).stride(2).ceil_mode(true).count_include_pad(false)));
   }
   s->push_back(ConvNormAct(in, out, 1, 1, -1.0, false));
   return s;
@@ -52,9 +56,12 @@ torch::nn::Sequential make_downsample(int64_t in, int64_t out, bool pool) {
 BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t planes, int64_t stride, bool use_se) {
   conv1 = register_module("conv1", ConvNormAct(in, planes, 3, stride, 1e-3, stride == 2));
   conv2 = register_module("conv2", ConvNormAct(planes, planes, 3, 1, -1.0, false));
-  if (use_se) se = register_module("se", SqueezeExcite(planes, std::max<int64_t>(planes * kExpansion / 4, 64)));
+  if (use_se)
+    se = register_module("se",
+                         SqueezeExcite(planes, std::max<int64_t>(planes * kExpansion / 4, 64)));
   if (stride != 1 || in != planes * kExpansion) {
-    downsample = register_module("downsample", make_downsample(in, planes * kExpansion, stride == 2));
+    downsample =
+        register_module("downsample", make_downsample(in, planes * kExpansion, stride == 2));
   }
 }
 
@@ -67,10 +74,13 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
 BottleneckImpl::BottleneckImpl(int64_t in, int64_t planes, int64_t stride, bool use_se) {
   conv1 = register_module("conv1", ConvNormAct(in, planes, 1, 1, 1e-3, false));
   conv2 = register_module("conv2", ConvNormAct(planes, planes, 3, stride, 1e-3, stride == 2));
-  if (use_se) se = register_module("se", SqueezeExcite(planes, std::max<int64_t>(planes * kExpansion / 8, 64)));
+  if (use_se)
+    se = register_module("se",
+                         SqueezeExcite(planes, std::max<int64_t>(planes * kExpansion / 8, 64)));
   conv3 = register_module("conv3", ConvNormAct(planes, planes * kExpansion, 1, 1, -1.0, false));
   if (stride != 1 || in != planes * kExpansion) {
-    downsample = register_module("downsample", make_downsample(in, planes * kExpansion, stride == 2));
+    downsample =
+        register_module("downsample", make_downsample(in, planes * kExpansion, stride == 2));
   }
 }
 

@@ -21,6 +21,10 @@ width_factor = 1.3       # layer1 width = 64 x width_factor = 83
 }  // namespace
 
 CPSD_PLUGIN("tresnet", "0.1.0",
-            cpsd::plugin::factory<cpsd::tresnet::TResNet>("tresnet_m", "TResNet-M (BatchNorm + LeakyReLU)", kM),
-            cpsd::plugin::factory<cpsd::tresnet::TResNet>("tresnet_l", "TResNet-L (BatchNorm + LeakyReLU), the paper's", kL),
-            cpsd::plugin::factory<cpsd::tresnet::TResNet>("tresnet_xl", "TResNet-XL (BatchNorm + LeakyReLU)", kXL))
+            cpsd::plugin::factory<cpsd::tresnet::TResNet>("tresnet_m",
+                                                          "TResNet-M (BatchNorm + LeakyReLU)", kM),
+            cpsd::plugin::factory<cpsd::tresnet::TResNet>(
+                "tresnet_l", "TResNet-L (BatchNorm + LeakyReLU), the paper's", kL),
+            cpsd::plugin::factory<cpsd::tresnet::TResNet>("tresnet_xl",
+                                                          "TResNet-XL (BatchNorm + LeakyReLU)",
+                                                          kXL))

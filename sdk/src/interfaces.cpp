@@ -12,7 +12,9 @@ InputSpec Backbone::input_spec() const { return InputSpec{}; }
 void Backbone::adapt_pretrained(std::vector<std::pair<std::string, torch::Tensor>>&) const {}
 Head::~Head() = default;
 
-std::vector<std::pair<std::string, std::string>> Head::foreign_classifier_prefixes() const { return {}; }
+std::vector<std::pair<std::string, std::string>> Head::foreign_classifier_prefixes() const {
+  return {};
+}
 
 torch::Tensor Head::class_activation_weights() const { return {}; }
 Loss::~Loss() = default;

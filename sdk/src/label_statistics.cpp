@@ -61,8 +61,8 @@ void validate_statistics(const LabelStatistics& s) {
 void validate_group_count(const LabelStatistics& stats, int64_t k) {
   const int64_t m = stats.num_classes();
   if (k < 1 || k > m) {
-    throw ConfigError("k = " + std::to_string(k) + " groups is impossible for " + std::to_string(m) +
-                      " classes: choose 1 <= k <= " + std::to_string(m));
+    throw ConfigError("k = " + std::to_string(k) + " groups is impossible for " +
+                      std::to_string(m) + " classes: choose 1 <= k <= " + std::to_string(m));
   }
 }
 

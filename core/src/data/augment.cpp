@@ -19,7 +19,8 @@ cv::Mat clip_to_u8(const cv::Mat& floats) {
   return out;
 }
 
-// PIL's ImageEnhance: blend(degenerate, image, factor) = degenerate + factor * (image - degenerate).
+// PIL's ImageEnhance: blend(degenerate, image, factor) = degenerate + factor * (image -
+// degenerate).
 void enhance(cv::Mat& rgb, const cv::Mat& degenerate, double factor) {
   cv::Mat a, b;
   rgb.convertTo(a, CV_32FC3);
@@ -35,7 +36,8 @@ cv::Mat grey3(const cv::Mat& rgb) {
 }
 
 // PIL transform(AFFINE, (a, b, c, d, e, f)) maps each output (x, y) to input (ax+by+c, dx+ey+f).
-void affine(cv::Mat& rgb, double a, double b, double c, double d, double e, double f, int interpolation) {
+void affine(cv::Mat& rgb, double a, double b, double c, double d, double e, double f,
+            int interpolation) {
   const cv::Mat m = (cv::Mat_<double>(2, 3) << a, b, c, d, e, f);
   cv::Mat out;
   cv::warpAffine(rgb, out, m, rgb.size(), interpolation | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT,
@@ -105,7 +107,8 @@ void apply(Op op, int magnitude, cv::Mat& rgb, Rng& rng) {
       cv::Mat grey;
       cv::cvtColor(rgb, grey, cv::COLOR_RGB2GRAY);
       const double mean = std::floor(cv::mean(grey)[0] + 0.5);
-      enhance(rgb, cv::Mat(rgb.size(), CV_8UC3, cv::Scalar(mean, mean, mean)), 1 + 0.9 * level * sign(rng));
+      enhance(rgb, cv::Mat(rgb.size(), CV_8UC3, cv::Scalar(mean, mean, mean)),
+              1 + 0.9 * level * sign(rng));
       break;
     }
     case Op::brightness:
@@ -161,9 +164,11 @@ void apply(Op op, int magnitude, cv::Mat& rgb, Rng& rng) {
       break;
     case Op::cutout: {
       const int size = static_cast<int>(20 * level);
-      const int x = static_cast<int>(uniform_int(rng, w)), y = static_cast<int>(uniform_int(rng, h));
-      if (size > 0) box(rgb, x - size / 2, y - size / 2, x - size / 2 + size - 1, y - size / 2 + size - 1,
-                        cv::Scalar(125, 122, 113));
+      const int x = static_cast<int>(uniform_int(rng, w)),
+                y = static_cast<int>(uniform_int(rng, h));
+      if (size > 0)
+        box(rgb, x - size / 2, y - size / 2, x - size / 2 + size - 1, y - size / 2 + size - 1,
+            cv::Scalar(125, 122, 113));
       break;
     }
   }

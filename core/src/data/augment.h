@@ -20,8 +20,21 @@ void cutout(cv::Mat& rgb, double factor, Rng& rng);
 
 /// The 15 operations of the `randaugment` package the reference uses.
 enum class Op {
-  shear_x, shear_y, translate_x, translate_y, rotate, color, posterize, solarize, contrast,
-  sharpness, brightness, autocontrast, equalize, invert, cutout
+  shear_x,
+  shear_y,
+  translate_x,
+  translate_y,
+  rotate,
+  color,
+  posterize,
+  solarize,
+  contrast,
+  sharpness,
+  brightness,
+  autocontrast,
+  equalize,
+  invert,
+  cutout
 };
 inline constexpr int kNumOps = 15;
 

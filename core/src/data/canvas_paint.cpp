@@ -19,8 +19,8 @@ cv::Mat noise_background(int side, Rng& rng) {
   return canvas;
 }
 
-void paste_tinted(cv::Mat& canvas, const uint8_t* glyph, int rows, int cols, int size, int x0, int y0,
-                  const cv::Vec3d& tint) {
+void paste_tinted(cv::Mat& canvas, const uint8_t* glyph, int rows, int cols, int size, int x0,
+                  int y0, const cv::Vec3d& tint) {
   const cv::Mat source(rows, cols, CV_8UC1, const_cast<uint8_t*>(glyph));
   cv::Mat resized;
   cv::resize(source, resized, cv::Size(size, size), 0, 0, cv::INTER_LINEAR);

@@ -16,8 +16,8 @@ cv::Mat noise_background(int side, Rng& rng);
 
 /// Draws a grey glyph (rows x cols bytes, 255 = ink) resized to size x size at (x0, y0),
 /// its ink blended towards `tint` (RGB).
-void paste_tinted(cv::Mat& canvas, const uint8_t* glyph, int rows, int cols, int size, int x0, int y0,
-                  const cv::Vec3d& tint);
+void paste_tinted(cv::Mat& canvas, const uint8_t* glyph, int rows, int cols, int size, int x0,
+                  int y0, const cv::Vec3d& tint);
 
 /// The canvas as an 8-bit BGR image for cv::imwrite.
 cv::Mat to_bgr(const cv::Mat& canvas);

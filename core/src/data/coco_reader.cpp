@@ -83,7 +83,8 @@ class CocoSax : public nlohmann::json_sax<Json> {
     if (depth_ == 1 || depth_ == 3) key_ = k;
     return true;
   }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
     position_ = position;
     error = e.what();
     return false;
@@ -97,7 +98,8 @@ class CocoSax : public nlohmann::json_sax<Json> {
     if (section_ == Section::images && key_ == "id") images.back().id = v;
     if (section_ == Section::categories && key_ == "id") categories.back().id = v;
     if (section_ == Section::annotations && key_ == "image_id") annotations.back().image_id = v;
-    if (section_ == Section::annotations && key_ == "category_id") annotations.back().category_id = v;
+    if (section_ == Section::annotations && key_ == "category_id")
+      annotations.back().category_id = v;
     return true;
   }
   int depth_ = 0;
@@ -135,8 +137,9 @@ Dataset read_coco(const fs::path& annotations, const fs::path& images, const Coc
     throw ConfigError(file + ":" + line_column(text, sax.position()) + ": invalid JSON: " + why);
   }
   if (sax.categories.empty()) {
-    throw ConfigError(file + ": no 'categories': not a COCO instances file (expected images, "
-                             "annotations and categories arrays)");
+    throw ConfigError(file +
+                      ": no 'categories': not a COCO instances file (expected images, "
+                      "annotations and categories arrays)");
   }
   std::vector<CocoCategory> categories = sax.categories;
   for (const CocoCategory& c : categories) {
@@ -156,7 +159,8 @@ Dataset read_coco(const fs::path& annotations, const fs::path& images, const Coc
   }
   std::unordered_map<int64_t, std::size_t> sample_of;
   for (const CocoImage& im : sax.images) {
-    if (im.id < 0 || im.file_name.empty()) throw ConfigError(file + ": an image lacks its id or file_name");
+    if (im.id < 0 || im.file_name.empty())
+      throw ConfigError(file + ": an image lacks its id or file_name");
     if (!sample_of.emplace(im.id, out.samples.size()).second) {
       throw ConfigError(file + ": image id " + std::to_string(im.id) + " appears twice");
     }

@@ -49,8 +49,9 @@ Dataset read_label_csv(const fs::path& csv, const fs::path& images, const fs::pa
     for (const std::string& name : split_label_names(fields[1])) {
       auto it = index.find(name);
       if (it == index.end()) {
-        throw ConfigError(where + ": unknown class '" + name + "'" + did_you_mean(name, out.class_names) +
-                          "; add it to " + classes_file.string() + " or fix the row");
+        throw ConfigError(where + ": unknown class '" + name + "'" +
+                          did_you_mean(name, out.class_names) + "; add it to " +
+                          classes_file.string() + " or fix the row");
       }
       s.labels.push_back(it->second);
     }

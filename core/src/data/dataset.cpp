@@ -7,7 +7,8 @@
 
 namespace cpsd::data {
 
-Dataset restrict_to_classes(const Dataset& full, const std::vector<int64_t>& subset, bool drop_empty) {
+Dataset restrict_to_classes(const Dataset& full, const std::vector<int64_t>& subset,
+                            bool drop_empty) {
   std::vector<int64_t> local(static_cast<std::size_t>(full.num_classes()), -1);
   Dataset out;
   out.name = full.name;

@@ -24,9 +24,12 @@ fs::path resolve(const fs::path& root, const Options& options, const char* key) 
 
 const char* split_name(Split split) {
   switch (split) {
-    case Split::train: return "train";
-    case Split::holdout: return "holdout";
-    case Split::val: break;
+    case Split::train:
+      return "train";
+    case Split::holdout:
+      return "holdout";
+    case Split::val:
+      break;
   }
   return "val";
 }
@@ -56,13 +59,15 @@ Dataset split_off_holdout(Dataset all, const RunConfig& config, Split split) {
     data.fail("holdout", "is 0, so there are no held-out training images (set e.g. 0.1)");
   }
   if (fraction == 0) return all;
-  const std::vector<bool> held = holdout_samples(static_cast<int64_t>(all.samples.size()), fraction,
-                                                 static_cast<uint64_t>(config.section("runtime").get_int("seed")));
+  const std::vector<bool> held =
+      holdout_samples(static_cast<int64_t>(all.samples.size()), fraction,
+                      static_cast<uint64_t>(config.section("runtime").get_int("seed")));
   std::vector<Sample> kept;
   for (std::size_t i = 0; i < all.samples.size(); ++i) {
     if (held[i] == (split == Split::holdout)) kept.push_back(std::move(all.samples[i]));
   }
-  if (kept.empty()) data.fail("holdout", "leaves no images in the " + std::string(split_name(split)) + " part");
+  if (kept.empty())
+    data.fail("holdout", "leaves no images in the " + std::string(split_name(split)) + " part");
   all.samples = std::move(kept);
   return all;
 }
@@ -98,7 +103,8 @@ Dataset read_split(const RunConfig& config, Split split) {
     o.keep_empty = data.get_bool("keep_empty");
     return read_coco(annotations, images, o);
   }
-  if (format == "nuswide") return read_nuswide(annotations, images, part.get_string("split"), classes);
+  if (format == "nuswide")
+    return read_nuswide(annotations, images, part.get_string("split"), classes);
   if (format == "voc") {
     const std::string d = data.get_string("difficult");
     Difficult difficult = Difficult::ignore;
@@ -159,7 +165,8 @@ LoaderOptions loader_options(const RunConfig& config, bool train, int64_t batch_
   o.even_shards = train;
   o.seed = static_cast<uint64_t>(config.section("runtime").get_int("seed"));
   const std::string policy = data.get_string("on_bad_image");
-  if (policy != "fail" && policy != "skip") data.fail("on_bad_image", "must be \"fail\" or \"skip\"");
+  if (policy != "fail" && policy != "skip")
+    data.fail("on_bad_image", "must be \"fail\" or \"skip\"");
   o.skip_bad_images = policy == "skip";
   o.max_bad_images = data.get_int("max_bad_images");
   if (const Distributed* group = distributed()) {
@@ -169,9 +176,11 @@ LoaderOptions loader_options(const RunConfig& config, bool train, int64_t batch_
   return o;
 }
 
-std::unique_ptr<DataLoader> make_loader(const RunConfig& config, std::shared_ptr<const Dataset> dataset,
-                                        bool train, int64_t batch_size) {
-  return std::make_unique<DataLoader>(std::move(dataset), ImagePipeline(pipeline_options(config, train)),
+std::unique_ptr<DataLoader> make_loader(const RunConfig& config,
+                                        std::shared_ptr<const Dataset> dataset, bool train,
+                                        int64_t batch_size) {
+  return std::make_unique<DataLoader>(std::move(dataset),
+                                      ImagePipeline(pipeline_options(config, train)),
                                       loader_options(config, train, batch_size));
 }
 

@@ -28,9 +28,10 @@ constexpr int kSandal = 5, kBag = 8;
 
 // A random colour: any hue, fairly saturated and bright, so the item stands out as in the scenes.
 cv::Vec3d random_tint(Rng& rng) {
-  cv::Mat hsv(1, 1, CV_8UC3, cv::Scalar(static_cast<int>(uniform_int(rng, 180)),
-                                         static_cast<int>(115 + 140 * uniform01(rng)),
-                                         static_cast<int>(170 + 85 * uniform01(rng))));
+  cv::Mat hsv(1, 1, CV_8UC3,
+              cv::Scalar(static_cast<int>(uniform_int(rng, 180)),
+                         static_cast<int>(115 + 140 * uniform01(rng)),
+                         static_cast<int>(170 + 85 * uniform01(rng))));
   cv::Mat rgb;
   cv::cvtColor(hsv, rgb, cv::COLOR_HSV2RGB);
   const cv::Vec3b c = rgb.at<cv::Vec3b>(0, 0);
@@ -41,16 +42,21 @@ cv::Vec3d random_tint(Rng& rng) {
 
 void make_fashion_items(const fs::path& out, const FashionItemsOptions& options, bool overwrite) {
   if (options.canvas < 32) throw ConfigError("fashion-items canvas must be >= 32 pixels");
-  const IdxImages images = read_idx_images(fashion_mnist_file(options.fashion_mnist, "train-images-idx3-ubyte.gz"));
-  const std::vector<uint8_t> labels = read_idx_labels(fashion_mnist_file(options.fashion_mnist, "train-labels-idx1-ubyte.gz"));
+  const IdxImages images =
+      read_idx_images(fashion_mnist_file(options.fashion_mnist, "train-images-idx3-ubyte.gz"));
+  const std::vector<uint8_t> labels =
+      read_idx_labels(fashion_mnist_file(options.fashion_mnist, "train-labels-idx1-ubyte.gz"));
   if (static_cast<int64_t>(labels.size()) != images.count) {
-    throw ConfigError(options.fashion_mnist.string() + ": the training images and labels differ in count");
+    throw ConfigError(options.fashion_mnist.string() +
+                      ": the training images and labels differ in count");
   }
   if (options.val_items < 1 || options.val_items >= images.count) {
-    throw ConfigError("fashion-items: --val-items must be in 1.." + std::to_string(images.count - 1));
+    throw ConfigError("fashion-items: --val-items must be in 1.." +
+                      std::to_string(images.count - 1));
   }
   const int64_t val_start = images.count - options.val_items;
-  const int64_t train_count = options.train_items > 0 ? std::min(options.train_items, val_start) : val_start;
+  const int64_t train_count =
+      options.train_items > 0 ? std::min(options.train_items, val_start) : val_start;
   const FashionScenesDesign design = fashion_scenes_design();
   build_directory_atomically(out, overwrite, [&](const fs::path& temp) {
     for (const char* split : {"train", "val"}) {
@@ -68,20 +74,23 @@ void make_fashion_items(const fs::path& out, const FashionItemsOptions& options,
       const int type = labels[static_cast<std::size_t>(i)];
       cv::Mat canvas = noise_background(options.canvas, rng);
       const bool small = type == kBag || type == kSandal;
-      const int size = static_cast<int>((small ? 16 + 4 * uniform01(rng) : 26 + 10 * uniform01(rng)) * scale);
+      const int size =
+          static_cast<int>((small ? 16 + 4 * uniform01(rng) : 26 + 10 * uniform01(rng)) * scale);
       const int x0 = static_cast<int>(uniform_int(rng, options.canvas - size + 1));
       const int y0 = static_cast<int>(uniform_int(rng, options.canvas - size + 1));
-      paste_tinted(canvas, images.image(i), static_cast<int>(images.rows), static_cast<int>(images.cols), size, x0,
-                   y0, random_tint(rng));
+      paste_tinted(canvas, images.image(i), static_cast<int>(images.rows),
+                   static_cast<int>(images.cols), size, x0, y0, random_tint(rng));
       char name[32];
       std::snprintf(name, sizeof(name), "%05lld.jpg", static_cast<long long>(i));
       const fs::path file = temp / (i < val_start ? "train" : "val") / design.types[type] / name;
-      if (!cv::imwrite(file.string(), to_bgr(canvas), params)) throw RuntimeError("cannot write " + file.string());
+      if (!cv::imwrite(file.string(), to_bgr(canvas), params))
+        throw RuntimeError("cannot write " + file.string());
       if ((n + 1) % 10000 == 0 || n + 1 == chosen.size()) {
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double rate = (n + 1) / std::max(elapsed, 1e-9);
-        log::info("fashion-items: {}/{} images, {:.0f} images/s, ETA {:.0f} s", n + 1, chosen.size(), rate,
-                  (chosen.size() - n - 1) / rate);
+        log::info("fashion-items: {}/{} images, {:.0f} images/s, ETA {:.0f} s", n + 1,
+                  chosen.size(), rate, (chosen.size() - n - 1) / rate);
       }
     }
     const Json info = {{"source", "Fashion-MNIST training items (never its test items)"},

@@ -49,7 +49,8 @@ class SceneMaker {
   SceneMaker(const FashionScenesDesign& design, const IdxImages& images,
              const std::vector<uint8_t>& labels, int canvas)
       : design_(design), images_(images), canvas_(canvas) {
-    for (std::size_t i = 0; i < labels.size(); ++i) pool_[labels[i]].push_back(static_cast<int64_t>(i));
+    for (std::size_t i = 0; i < labels.size(); ++i)
+      pool_[labels[i]].push_back(static_cast<int64_t>(i));
   }
 
   // Chooses the items of one image: 1 or 2 outfits, mostly in one tint each, plus noise.
@@ -58,19 +59,22 @@ class SceneMaker {
     const int64_t tints = static_cast<int64_t>(design_.tints.size());
     const int outfits = uniform01(rng) < design_.second_outfit ? 2 : 1;
     for (int o = 0; o < outfits; ++o) {
-      const auto& types = design_.outfits[static_cast<std::size_t>(draw(design_.outfit_popularity, rng))].second;
+      const auto& types =
+          design_.outfits[static_cast<std::size_t>(draw(design_.outfit_popularity, rng))].second;
       const int tint = draw(design_.tint_popularity, rng);
       int added = 0;
       for (int attempt = 0; attempt < 2 && (added < 2 || attempt == 0); ++attempt) {
         for (int type : types) {
           if (attempt == 0 && uniform01(rng) >= design_.keep_item) continue;
-          const int t = uniform01(rng) < design_.same_tint ? tint : static_cast<int>(uniform_int(rng, tints));
+          const int t =
+              uniform01(rng) < design_.same_tint ? tint : static_cast<int>(uniform_int(rng, tints));
           added += add(items, {type, t}) ? 1 : 0;
         }
       }
     }
     if (uniform01(rng) < design_.extra_item) {
-      add(items, {static_cast<int>(uniform_int(rng, kTypes)), static_cast<int>(uniform_int(rng, tints))});
+      add(items,
+          {static_cast<int>(uniform_int(rng, kTypes)), static_cast<int>(uniform_int(rng, tints))});
     }
     return items;
   }
@@ -82,22 +86,25 @@ class SceneMaker {
     cv::Mat canvas = noise_background(canvas_, rng);
     std::vector<std::size_t> order(items.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[uniform_int(rng, i)]);
+    for (std::size_t i = order.size(); i > 1; --i)
+      std::swap(order[i - 1], order[uniform_int(rng, i)]);
     boxes.assign(items.size(), {});
     sources.assign(items.size(), -1);
     for (std::size_t k : order) {
       const Item& item = items[k];
       const bool small = item.type == kBag || item.type == kSandal;
-      const int size = static_cast<int>((small ? 16 + 4 * uniform01(rng) : 26 + 10 * uniform01(rng)) * scale);
+      const int size =
+          static_cast<int>((small ? 16 + 4 * uniform01(rng) : 26 + 10 * uniform01(rng)) * scale);
       const auto& pool = pool_[item.type];
       const int64_t source = pool[uniform_int(rng, static_cast<int64_t>(pool.size()))];
       const int x0 = static_cast<int>(uniform_int(rng, canvas_ - size + 1));
       const int y0 = static_cast<int>(uniform_int(rng, canvas_ - size + 1));
       const auto& rgb = design_.tint_rgb[static_cast<std::size_t>(item.tint)];
       cv::Vec3d tint(rgb[0], rgb[1], rgb[2]);
-      for (int c = 0; c < 3; ++c) tint[c] = std::clamp(tint[c] + 40 * (uniform01(rng) - 0.5), 0.0, 255.0);
-      paste_tinted(canvas, images_.image(source), static_cast<int>(images_.rows), static_cast<int>(images_.cols),
-                   size, x0, y0, tint);
+      for (int c = 0; c < 3; ++c)
+        tint[c] = std::clamp(tint[c] + 40 * (uniform01(rng) - 0.5), 0.0, 255.0);
+      paste_tinted(canvas, images_.image(source), static_cast<int>(images_.rows),
+                   static_cast<int>(images_.cols), size, x0, y0, tint);
       boxes[k] = {x0, y0, size, size};
       sources[k] = source;
     }
@@ -109,7 +116,8 @@ class SceneMaker {
     for (const Item& i : items) {
       if (i.type == candidate.type && i.tint == candidate.tint) return false;
       for (const auto& [a, b] : design_.never_together) {
-        if ((i.type == a && candidate.type == b) || (i.type == b && candidate.type == a)) return false;
+        if ((i.type == a && candidate.type == b) || (i.type == b && candidate.type == a))
+          return false;
       }
     }
     if (static_cast<int>(items.size()) >= design_.max_items) return false;
@@ -145,7 +153,10 @@ void make_split(const fs::path& dir, const std::string& split, const char* fmnis
     if (!cv::imwrite((dir / split / name).string(), bgr, params)) {
       throw RuntimeError("cannot write " + (dir / split / name).string());
     }
-    images.push_back({{"id", i + 1}, {"file_name", name}, {"width", options.canvas}, {"height", options.canvas}});
+    images.push_back({{"id", i + 1},
+                      {"file_name", name},
+                      {"width", options.canvas},
+                      {"height", options.canvas}});
     for (std::size_t k = 0; k < items.size(); ++k) {
       const auto& b = boxes[k];
       annotations.push_back({{"id", annotation_id++},
@@ -157,16 +168,18 @@ void make_split(const fs::path& dir, const std::string& split, const char* fmnis
                              {"fashion_mnist", {{"split", fmnist_split}, {"index", sources[k]}}}});
     }
     if ((i + 1) % 2000 == 0 || i + 1 == count) {
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double rate = (i + 1) / std::max(elapsed, 1e-9);
-      log::info("fashion-{} {}: {}/{} images, {:.0f} images/s, ETA {:.0f} s", design.name, split, i + 1, count,
-                rate, (count - i - 1) / rate);
+      log::info("fashion-{} {}: {}/{} images, {:.0f} images/s, ETA {:.0f} s", design.name, split,
+                i + 1, count, rate, (count - i - 1) / rate);
     }
   }
-  const Json coco = {{"info", {{"description", "fashion-" + design.name + " (cpsd demo dataset) " + split}}},
-                     {"images", images},
-                     {"annotations", annotations},
-                     {"categories", categories}};
+  const Json coco = {
+      {"info", {{"description", "fashion-" + design.name + " (cpsd demo dataset) " + split}}},
+      {"images", images},
+      {"annotations", annotations},
+      {"categories", categories}};
   write_file_atomically(dir / "annotations" / ("instances_" + split + ".json"), coco.dump());
 }
 
@@ -175,7 +188,8 @@ void make_split(const fs::path& dir, const std::string& split, const char* fmnis
 namespace {
 
 FashionScenesDesign with_classes(FashionScenesDesign d) {
-  d.types = {"tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"};
+  d.types = {"tshirt", "trouser", "pullover", "dress", "coat",
+             "sandal", "shirt",   "sneaker",  "bag",   "boot"};
   for (const std::string& tint : d.tints) {
     for (const std::string& type : d.types) d.class_names.push_back(tint + "_" + type);
   }
@@ -203,8 +217,9 @@ FashionScenesDesign wardrobe_design() {
   d.tints = {"red", "green", "blue", "yellow"};
   d.tint_rgb = {{{225, 60, 50}}, {{60, 195, 80}}, {{70, 110, 235}}, {{230, 200, 40}}};
   d.tint_popularity = {0.3, 0.3, 0.2, 0.2};
-  d.outfits = {{"gym", {0, 7, 8}},   {"snow", {4, 9, 2, 1}}, {"beach", {3, 5}},      {"work", {6, 1, 9}},
-               {"casual", {2, 1, 7}}, {"travel", {4, 8, 7}}, {"evening", {3, 8, 9}}, {"home", {6, 5}}};
+  d.outfits = {{"gym", {0, 7, 8}},     {"snow", {4, 9, 2, 1}}, {"beach", {3, 5}},
+               {"work", {6, 1, 9}},    {"casual", {2, 1, 7}},  {"travel", {4, 8, 7}},
+               {"evening", {3, 8, 9}}, {"home", {6, 5}}};
   d.outfit_popularity = {0.35, 0.20, 0.12, 0.10, 0.08, 0.06, 0.05, 0.04};
   d.never_together = {{5, 9}, {7, 5}, {4, 3}, {0, 4}, {7, 9}};
   d.second_outfit = 0.3;
@@ -253,10 +268,16 @@ void make_fashion_scenes(const fs::path& out, const FashionScenesOptions& option
       for (int t : types) names.push_back(design.types[t]);
       outfits.push_back({{"name", name}, {"types", names}});
     }
-    for (const auto& [a, b] : design.never_together) never.push_back({design.types[a], design.types[b]});
-    const Json info = {{"design", design.name}, {"classes", design.class_names}, {"outfits", outfits}, {"never_together", never},
-                       {"seed", options.seed}, {"canvas", options.canvas},
-                       {"train_images", sized.train_images}, {"val_images", sized.val_images}};
+    for (const auto& [a, b] : design.never_together)
+      never.push_back({design.types[a], design.types[b]});
+    const Json info = {{"design", design.name},
+                       {"classes", design.class_names},
+                       {"outfits", outfits},
+                       {"never_together", never},
+                       {"seed", options.seed},
+                       {"canvas", options.canvas},
+                       {"train_images", sized.train_images},
+                       {"val_images", sized.val_images}};
     write_file_atomically(temp / "design.json", json_text(info));
   });
 }

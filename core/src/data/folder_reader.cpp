@@ -11,7 +11,8 @@ namespace {
 
 bool is_image(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}) {
     if (ext == e) return true;
   }
@@ -36,7 +37,8 @@ Dataset read_image_folder(const fs::path& dir, const fs::path& classes_file) {
     std::sort(out.class_names.begin(), out.class_names.end());  // torchvision's ImageFolder order
   }
   if (out.class_names.empty()) {
-    throw ConfigError(dir.string() + ": no class sub-directories (a folder dataset is DIR/<class>/<image>)");
+    throw ConfigError(dir.string() +
+                      ": no class sub-directories (a folder dataset is DIR/<class>/<image>)");
   }
   for (std::size_t c = 0; c < out.class_names.size(); ++c) {
     const fs::path class_dir = dir / out.class_names[c];
@@ -49,9 +51,11 @@ Dataset read_image_folder(const fs::path& dir, const fs::path& classes_file) {
       if (e.is_regular_file() && is_image(e.path())) files.push_back(e.path().string());
     }
     std::sort(files.begin(), files.end());
-    for (std::string& f : files) out.samples.push_back(Sample{std::move(f), {static_cast<int64_t>(c)}, {}});
+    for (std::string& f : files)
+      out.samples.push_back(Sample{std::move(f), {static_cast<int64_t>(c)}, {}});
   }
-  if (out.samples.empty()) throw ConfigError(dir.string() + ": no images in its class sub-directories");
+  if (out.samples.empty())
+    throw ConfigError(dir.string() + ": no images in its class sub-directories");
   return out;
 }
 

@@ -25,14 +25,16 @@ std::vector<uint8_t> read_all(const std::filesystem::path& file) {
 }
 
 uint32_t be32(const std::vector<uint8_t>& b, std::size_t at) {
-  return (uint32_t(b[at]) << 24) | (uint32_t(b[at + 1]) << 16) | (uint32_t(b[at + 2]) << 8) | b[at + 3];
+  return (uint32_t(b[at]) << 24) | (uint32_t(b[at + 1]) << 16) | (uint32_t(b[at + 2]) << 8) |
+         b[at + 3];
 }
 
 }  // namespace
 
 IdxImages read_idx_images(const std::filesystem::path& file) {
   const std::vector<uint8_t> b = read_all(file);
-  if (b.size() < 16 || be32(b, 0) != 0x803) throw ConfigError(file.string() + ": not an idx3-ubyte image file");
+  if (b.size() < 16 || be32(b, 0) != 0x803)
+    throw ConfigError(file.string() + ": not an idx3-ubyte image file");
   IdxImages out;
   out.count = be32(b, 4);
   out.rows = be32(b, 8);
@@ -45,7 +47,8 @@ IdxImages read_idx_images(const std::filesystem::path& file) {
 
 std::vector<uint8_t> read_idx_labels(const std::filesystem::path& file) {
   const std::vector<uint8_t> b = read_all(file);
-  if (b.size() < 8 || be32(b, 0) != 0x801) throw ConfigError(file.string() + ": not an idx1-ubyte label file");
+  if (b.size() < 8 || be32(b, 0) != 0x801)
+    throw ConfigError(file.string() + ": not an idx1-ubyte label file");
   const std::size_t count = be32(b, 4);
   if (b.size() != 8 + count) throw ConfigError(file.string() + ": truncated label data");
   return std::vector<uint8_t>(b.begin() + 8, b.end());
@@ -55,7 +58,9 @@ std::filesystem::path fashion_mnist_file(const std::filesystem::path& dir, const
   const std::filesystem::path p = dir / name;
   std::error_code ec;
   if (!std::filesystem::exists(p, ec)) {
-    throw ConfigError(p.string() + " not found: install Debian's dataset-fashion-mnist or pass --fashion-mnist DIR");
+    throw ConfigError(
+        p.string() +
+        " not found: install Debian's dataset-fashion-mnist or pass --fashion-mnist DIR");
   }
   return p;
 }

@@ -51,7 +51,8 @@ std::pair<int, int> jpeg_size(const std::vector<uchar>& b) {
       continue;
     }
     const std::size_t length = (std::size_t(b[i + 2]) << 8) | b[i + 3];
-    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof) return {(b[i + 7] << 8) | b[i + 8], (b[i + 5] << 8) | b[i + 6]};
     i += 2 + length;
   }
@@ -91,7 +92,8 @@ cv::Mat resized(const cv::Mat& rgb, const PipelineOptions& options) {
   // Bilinear, as the reference; area averaging only when shrinking more than 2x, where
   // bilinear would alias (PIL antialiases every shrink, at several times the cost).
   auto interpolation = [](const cv::Size& from, const cv::Size& to) {
-    return 2 * to.width < from.width || 2 * to.height < from.height ? cv::INTER_AREA : cv::INTER_LINEAR;
+    return 2 * to.width < from.width || 2 * to.height < from.height ? cv::INTER_AREA
+                                                                    : cv::INTER_LINEAR;
   };
   cv::Mat out;
   if (options.resize == ResizeMode::squash) {
@@ -105,7 +107,8 @@ cv::Mat resized(const cv::Mat& rgb, const PipelineOptions& options) {
   cv::Mat small;
   cv::resize(rgb, small, inner, 0, 0, interpolation(rgb.size(), inner));
   out = cv::Mat::zeros(s, s, CV_8UC3);
-  small.copyTo(out(cv::Rect((s - inner.width) / 2, (s - inner.height) / 2, inner.width, inner.height)));
+  small.copyTo(
+      out(cv::Rect((s - inner.width) / 2, (s - inner.height) / 2, inner.width, inner.height)));
   return out;
 }
 
@@ -120,7 +123,8 @@ uint64_t sample_seed(uint64_t seed, int64_t epoch, int64_t index) {
 
 ImagePipeline::ImagePipeline(PipelineOptions options) : options_(options) {
   if (options_.image_size < 8) throw ConfigError("data.image_size must be >= 8 pixels");
-  if (options_.cutout < 0 || options_.cutout > 1) throw ConfigError("augment.cutout must be in [0, 1]");
+  if (options_.cutout < 0 || options_.cutout > 1)
+    throw ConfigError("augment.cutout must be in [0, 1]");
 }
 
 void ImagePipeline::load(const std::string& path, Rng& rng, float* out) const {

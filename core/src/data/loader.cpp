@@ -36,8 +36,8 @@ struct DataLoader::State {
   uint64_t generation = 0;
   std::vector<int64_t> order;  // this rank's samples, in epoch order
   int64_t batches = 0;
-  int64_t next_claim = 0;      // next batch a worker may start
-  int64_t consumed = 0;        // batches handed out by next()
+  int64_t next_claim = 0;  // next batch a worker may start
+  int64_t consumed = 0;    // batches handed out by next()
   int64_t in_flight = 0;
   struct Result {
     std::optional<Batch> batch;
@@ -51,10 +51,12 @@ struct DataLoader::State {
 
   Batch build(int64_t b, int64_t epoch_number, const std::vector<int64_t>& epoch_order) {
     const int64_t begin = b * options.batch_size;
-    const int64_t end = std::min<int64_t>(begin + options.batch_size, static_cast<int64_t>(epoch_order.size()));
+    const int64_t end =
+        std::min<int64_t>(begin + options.batch_size, static_cast<int64_t>(epoch_order.size()));
     const int64_t n = end - begin, c = dataset->num_classes(), s = pipeline.options().image_size;
     Batch batch;
-    batch.images = at::empty({n, 3, s, s}, at::TensorOptions(at::kFloat).pinned_memory(options.pin_memory));
+    batch.images =
+        at::empty({n, 3, s, s}, at::TensorOptions(at::kFloat).pinned_memory(options.pin_memory));
     batch.targets = at::zeros({n, c}, at::kFloat);
     if (has_ignored) batch.mask = at::ones({n, c}, at::kFloat);
     float* images = batch.images.data_ptr<float>();
@@ -135,15 +137,16 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, ImagePipeline pip
   for (const Sample& sample : s.dataset->samples) s.has_ignored |= !sample.ignored.empty();
   const auto n = static_cast<int64_t>(s.dataset->samples.size());
   const int64_t world = s.options.world_size, rank = s.options.rank;
-  s.samples_per_epoch = world == 1 ? n
+  s.samples_per_epoch = world == 1              ? n
                         : s.options.even_shards ? (n + world - 1) / world
                                                 : (n - rank + world - 1) / world;
-  s.batches_per_epoch = s.options.drop_last
-                            ? s.samples_per_epoch / s.options.batch_size
-                            : (s.samples_per_epoch + s.options.batch_size - 1) / s.options.batch_size;
+  s.batches_per_epoch =
+      s.options.drop_last ? s.samples_per_epoch / s.options.batch_size
+                          : (s.samples_per_epoch + s.options.batch_size - 1) / s.options.batch_size;
   cv::setNumThreads(0);
-  int workers = s.options.workers > 0 ? s.options.workers
-                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int workers = s.options.workers > 0
+                    ? s.options.workers
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int w = 0; w < workers; ++w) s.workers.emplace_back([&s] { s.work(); });
 }
 

@@ -11,10 +11,12 @@
 namespace cpsd::data {
 namespace {
 
-Dataset read_nuswide_csv(const fs::path& csv, const fs::path& images, const fs::path& classes_file) {
+Dataset read_nuswide_csv(const fs::path& csv, const fs::path& images,
+                         const fs::path& classes_file) {
   const std::vector<std::string> lines = read_lines(csv);
   const std::string file = csv.string();
-  if (lines.empty()) throw ConfigError(file + ": empty file (expected a header, then path,labels rows)");
+  if (lines.empty())
+    throw ConfigError(file + ": empty file (expected a header, then path,labels rows)");
   std::vector<std::pair<std::string, std::vector<std::string>>> rows;
   for (std::size_t i = 1; i < lines.size(); ++i) {
     if (trim(lines[i]).empty()) continue;
@@ -48,8 +50,8 @@ Dataset read_nuswide_csv(const fs::path& csv, const fs::path& images, const fs::
     for (const std::string& name : rows[r].second) {
       auto it = index.find(name);
       if (it == index.end()) {
-        throw ConfigError(file + ": row " + std::to_string(r + 1) + ": unknown class '" + name + "'" +
-                          did_you_mean(name, out.class_names));
+        throw ConfigError(file + ": row " + std::to_string(r + 1) + ": unknown class '" + name +
+                          "'" + did_you_mean(name, out.class_names));
       }
       s.labels.push_back(it->second);
     }
@@ -89,12 +91,12 @@ Dataset read_nuswide(const fs::path& root, const fs::path& images, const std::st
       const std::string v = trim(values[i]);
       if (v.empty()) continue;
       if (row >= paths.size()) {
-        throw ConfigError(label_file.string() + ": more rows than the " + std::to_string(paths.size()) +
-                          " images of " + list.string());
+        throw ConfigError(label_file.string() + ": more rows than the " +
+                          std::to_string(paths.size()) + " images of " + list.string());
       }
       if (v != "0" && v != "1") {
-        throw ConfigError(label_file.string() + ":" + std::to_string(i + 1) + ": expected 0 or 1, got '" +
-                          v + "'");
+        throw ConfigError(label_file.string() + ":" + std::to_string(i + 1) +
+                          ": expected 0 or 1, got '" + v + "'");
       }
       if (v == "1") labels[row].push_back(static_cast<int64_t>(c));
       ++row;

@@ -15,14 +15,16 @@ Dataset read_voc(const fs::path& voc_root, const fs::path& images, const std::st
   const fs::path main = voc_root / "ImageSets" / "Main";
   std::error_code ec;
   if (!fs::is_directory(main, ec)) {
-    throw ConfigError(main.string() + ": not found; give the VOC year directory (e.g. VOCdevkit/VOC2007)");
+    throw ConfigError(main.string() +
+                      ": not found; give the VOC year directory (e.g. VOCdevkit/VOC2007)");
   }
   const std::string suffix = "_" + split + ".txt";
   Dataset out;
   out.name = "VOC " + split;
   for (const auto& entry : fs::directory_iterator(main)) {
     const std::string name = entry.path().filename().string();
-    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    if (name.size() > suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
       out.class_names.push_back(name.substr(0, name.size() - suffix.size()));
     }
   }
@@ -48,7 +50,8 @@ Dataset read_voc(const fs::path& voc_root, const fs::path& images, const std::st
       Sample& s = out.samples[it->second];
       const bool positive = value == 1 || (value == 0 && difficult == Difficult::positive);
       if (positive) s.labels.push_back(static_cast<int64_t>(c));
-      if (value == 0 && difficult == Difficult::ignore) s.ignored.push_back(static_cast<int64_t>(c));
+      if (value == 0 && difficult == Difficult::ignore)
+        s.ignored.push_back(static_cast<int64_t>(c));
     }
   }
   return out;

@@ -42,7 +42,9 @@ AutocastScope::~AutocastScope() {
 LossScaler::LossScaler(bool enabled, double initial, int64_t growth_interval)
     : enabled_(enabled), scale_(enabled ? initial : 1.0), growth_interval_(growth_interval) {}
 
-at::Tensor LossScaler::scale(const at::Tensor& loss) const { return enabled_ ? loss * scale_ : loss; }
+at::Tensor LossScaler::scale(const at::Tensor& loss) const {
+  return enabled_ ? loss * scale_ : loss;
+}
 
 bool LossScaler::unscale(const std::vector<at::Tensor>& params) {
   if (!enabled_) return true;

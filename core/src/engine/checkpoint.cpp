@@ -29,38 +29,45 @@ std::vector<std::string> split_lines(const std::string& text) {
   return out;
 }
 
-torch::serialize::InputArchive open(const fs::path& path, c10::optional<c10::Device> device = c10::nullopt) {
+torch::serialize::InputArchive open(const fs::path& path,
+                                    c10::optional<c10::Device> device = c10::nullopt) {
   if (!fs::is_regular_file(path)) throw ConfigError(path.string() + ": checkpoint not found");
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path.string(), device);
   } catch (const c10::Error& e) {
-    throw ConfigError(path.string() + ": not a readable checkpoint (truncated or not a cpsd file): " +
+    throw ConfigError(path.string() +
+                      ": not a readable checkpoint (truncated or not a cpsd file): " +
                       e.what_without_backtrace());
   }
   c10::IValue format;
-  if (!archive.try_read("format", format) || !format.isString() || format.toStringRef() != kFormat) {
+  if (!archive.try_read("format", format) || !format.isString() ||
+      format.toStringRef() != kFormat) {
     throw ConfigError(path.string() + ": not a cpsd checkpoint (no '" + kFormat + "' marker)");
   }
   return archive;
 }
 
-void load_module(torch::serialize::InputArchive& archive, const char* key, torch::nn::Module& module,
-                 const fs::path& path) {
+void load_module(torch::serialize::InputArchive& archive, const char* key,
+                 torch::nn::Module& module, const fs::path& path) {
   torch::serialize::InputArchive part;
-  if (!archive.try_read(key, part)) throw ConfigError(path.string() + ": has no '" + key + "' weights");
+  if (!archive.try_read(key, part))
+    throw ConfigError(path.string() + ": has no '" + key + "' weights");
   try {
     module.load(part);
   } catch (const c10::Error& e) {
-    throw ConfigError(path.string() + ": its '" + key + "' weights do not fit the model built from its "
-                      "config: " + e.what_without_backtrace());
+    throw ConfigError(path.string() + ": its '" + key +
+                      "' weights do not fit the model built from its "
+                      "config: " +
+                      e.what_without_backtrace());
   }
 }
 
 }  // namespace
 
 void save_checkpoint(const fs::path& path, const CheckpointMeta& meta, torch::nn::Module& model,
-                     torch::nn::Module* ema, torch::optim::Optimizer* optimizer, const at::Tensor& rng_state) {
+                     torch::nn::Module* ema, torch::optim::Optimizer* optimizer,
+                     const at::Tensor& rng_state) {
   torch::serialize::OutputArchive archive;
   archive.write("format", c10::IValue(std::string(kFormat)));
   archive.write("job", c10::IValue(meta.job));
@@ -97,7 +104,8 @@ CheckpointMeta read_checkpoint_meta(const fs::path& path) {
   CheckpointMeta meta;
   c10::IValue v;
   auto read = [&](const char* key) -> c10::IValue& {
-    if (!archive.try_read(key, v)) throw ConfigError(path.string() + ": checkpoint lacks '" + key + "'");
+    if (!archive.try_read(key, v))
+      throw ConfigError(path.string() + ": checkpoint lacks '" + key + "'");
     return v;
   };
   meta.job = read("job").toStringRef();
@@ -110,7 +118,8 @@ CheckpointMeta read_checkpoint_meta(const fs::path& path) {
   meta.class_names = split_lines(read("class_names").toStringRef());
   at::Tensor indices;
   archive.read("class_indices", indices);
-  meta.class_indices.assign(indices.data_ptr<int64_t>(), indices.data_ptr<int64_t>() + indices.numel());
+  meta.class_indices.assign(indices.data_ptr<int64_t>(),
+                            indices.data_ptr<int64_t>() + indices.numel());
   if (archive.try_read("model_signature", v)) meta.model_signature = v.toStringRef();
   return meta;
 }
@@ -120,20 +129,22 @@ c10::Device device_of(torch::nn::Module& model) {
   return params.empty() ? c10::Device(c10::kCPU) : params.front().device();
 }
 
-void load_checkpoint_weights(const fs::path& path, const std::string& which, torch::nn::Module& model) {
+void load_checkpoint_weights(const fs::path& path, const std::string& which,
+                             torch::nn::Module& model) {
   if (which != "model" && which != "ema") throw ConfigError("weights must be \"model\" or \"ema\"");
   torch::serialize::InputArchive archive = open(path, device_of(model));
   load_module(archive, which.c_str(), model, path);
 }
 
-at::Tensor load_training_state(const fs::path& path, torch::nn::Module& model, torch::nn::Module* ema,
-                               torch::optim::Optimizer* optimizer) {
+at::Tensor load_training_state(const fs::path& path, torch::nn::Module& model,
+                               torch::nn::Module* ema, torch::optim::Optimizer* optimizer) {
   torch::serialize::InputArchive archive = open(path, device_of(model));
   load_module(archive, "model", model, path);
   if (ema != nullptr) load_module(archive, "ema", *ema, path);
   if (optimizer != nullptr) {
     torch::serialize::InputArchive part;
-    if (!archive.try_read("optimizer", part)) throw ConfigError(path.string() + ": has no optimizer state");
+    if (!archive.try_read("optimizer", part))
+      throw ConfigError(path.string() + ": has no optimizer state");
     optimizer->load(part);
   }
   at::Tensor rng;

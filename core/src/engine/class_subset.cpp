@@ -17,8 +17,8 @@ std::string shape_text(const at::Tensor& t) {
 
 // The one dimension along which `part` holds a subset of `full`'s classes, or -1 when the
 // shapes are equal.
-int64_t class_dimension(const std::string& name, const at::Tensor& full, const at::Tensor& part, int64_t num_classes,
-                        int64_t subset) {
+int64_t class_dimension(const std::string& name, const at::Tensor& full, const at::Tensor& part,
+                        int64_t num_classes, int64_t subset) {
   if (full.sizes() == part.sizes()) return -1;
   int64_t found = -1;
   bool fits = full.dim() == part.dim();
@@ -28,9 +28,10 @@ int64_t class_dimension(const std::string& name, const at::Tensor& full, const a
     found = d;
   }
   if (!fits) {
-    throw RuntimeError("cannot start a model of " + std::to_string(subset) + " classes from one of " +
-                       std::to_string(num_classes) + ": '" + name + "' is " + shape_text(full) + " there and " +
-                       shape_text(part) + " here, not a per-class tensor");
+    throw RuntimeError("cannot start a model of " + std::to_string(subset) +
+                       " classes from one of " + std::to_string(num_classes) + ": '" + name +
+                       "' is " + shape_text(full) + " there and " + shape_text(part) +
+                       " here, not a per-class tensor");
   }
   return found;
 }
@@ -53,7 +54,9 @@ void copy_class_subset(const torch::nn::Module& full, torch::nn::Module& part, i
   }
   auto copy = [&](const std::string& name, at::Tensor target) {
     const at::Tensor* s = source.find(name);
-    if (s == nullptr) throw RuntimeError("cannot start the model from the full-label one: it has no '" + name + "'");
+    if (s == nullptr)
+      throw RuntimeError("cannot start the model from the full-label one: it has no '" + name +
+                         "'");
     const int64_t d = class_dimension(name, *s, target, num_classes, subset);
     if (d < 0) {
       target.copy_(*s);

@@ -17,16 +17,19 @@ Weighting read_weighting(const Options& distill) {
 }
 
 at::Tensor distill_weights(Weighting weighting, const std::vector<double>& baseline_ap,
-                           const std::vector<double>& teacher_ap, const std::vector<std::vector<int64_t>>& groups,
-                           double scale) {
+                           const std::vector<double>& teacher_ap,
+                           const std::vector<std::vector<int64_t>>& groups, double scale) {
   if (weighting == Weighting::none) return {};
-  auto weight_of = [scale](double gain) { return std::isnan(gain) ? 1.0 : std::clamp(gain / scale, 0.0, 1.0); };
+  auto weight_of = [scale](double gain) {
+    return std::isnan(gain) ? 1.0 : std::clamp(gain / scale, 0.0, 1.0);
+  };
   at::Tensor w = at::ones({static_cast<int64_t>(baseline_ap.size())}, at::kFloat);
   for (const std::vector<int64_t>& group : groups) {
     double gain_sum = 0;
     int64_t counted = 0;
     for (int64_t c : group) {
-      const double gain = teacher_ap.at(static_cast<std::size_t>(c)) - baseline_ap.at(static_cast<std::size_t>(c));
+      const double gain =
+          teacher_ap.at(static_cast<std::size_t>(c)) - baseline_ap.at(static_cast<std::size_t>(c));
       if (weighting == Weighting::per_class) w[c] = weight_of(gain);
       if (!std::isnan(gain)) {
         gain_sum += gain;

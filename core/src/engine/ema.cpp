@@ -23,7 +23,8 @@ void copy_state(const torch::nn::Module& from, torch::nn::Module& to) {
   c10::NoGradGuard no_grad;
   const auto source = state_of(from);
   auto target = state_of(to);
-  if (source.size() != target.size()) throw RuntimeError("copy_state: the two models differ in layout");
+  if (source.size() != target.size())
+    throw RuntimeError("copy_state: the two models differ in layout");
   for (auto& item : target) {
     const at::Tensor* s = source.find(item.key());
     if (s == nullptr) throw RuntimeError("copy_state: no '" + item.key() + "' in the source model");
@@ -31,7 +32,8 @@ void copy_state(const torch::nn::Module& from, torch::nn::Module& to) {
   }
 }
 
-ModelEma::ModelEma(std::shared_ptr<torch::nn::Module> shadow, const torch::nn::Module& model, double decay)
+ModelEma::ModelEma(std::shared_ptr<torch::nn::Module> shadow, const torch::nn::Module& model,
+                   double decay)
     : shadow_(std::move(shadow)), decay_(decay) {
   if (decay_ < 0 || decay_ >= 1) throw ConfigError("EMA decay must be in [0, 1)");
   copy_state(model, *shadow_);

@@ -11,7 +11,9 @@
 namespace cpsd::engine {
 namespace {
 
-at::Tensor as_double(const at::Tensor& t) { return t.detach().to(at::kCPU, at::kDouble).contiguous(); }
+at::Tensor as_double(const at::Tensor& t) {
+  return t.detach().to(at::kCPU, at::kDouble).contiguous();
+}
 
 double f1(double p, double r) { return p + r > 0 ? 2 * p * r / (p + r) : 0.0; }
 
@@ -74,8 +76,8 @@ Metrics evaluate(const at::Tensor& logits, const at::Tensor& targets, const at::
   if (l.size(0) > 0 && k > 0) top.scatter_(1, std::get<1>(l.topk(k, 1)), true);
   const at::Tensor predicted_top3 = predicted.logical_and(top);
 
-  auto fill = [&](const at::Tensor& pred, double& cp, double& cr, double& cf1, double& op, double& orc,
-                  double& of1) {
+  auto fill = [&](const at::Tensor& pred, double& cp, double& cr, double& cf1, double& op,
+                  double& orc, double& of1) {
     const at::Tensor nc = pred.logical_and(positive).sum(0).to(at::kDouble);
     const at::Tensor np = pred.sum(0).to(at::kDouble).clamp_min(1);
     const at::Tensor ng = positive.sum(0).to(at::kDouble);
@@ -89,7 +91,8 @@ Metrics evaluate(const at::Tensor& logits, const at::Tensor& targets, const at::
     cf1 = f1(cp, cr);
   };
   fill(predicted, out.cp, out.cr, out.cf1, out.op, out.orecall, out.of1);
-  fill(predicted_top3, out.cp_top3, out.cr_top3, out.cf1_top3, out.op_top3, out.or_top3, out.of1_top3);
+  fill(predicted_top3, out.cp_top3, out.cr_top3, out.cf1_top3, out.op_top3, out.or_top3,
+       out.of1_top3);
   return out;
 }
 

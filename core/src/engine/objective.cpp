@@ -10,8 +10,9 @@ Objective::~Objective() = default;
 Supervised::Supervised(std::shared_ptr<Loss> loss, bool positives_only)
     : loss_(std::move(loss)), positives_only_(positives_only) {}
 
-at::Tensor Supervised::loss(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& mask,
-                            const data::Batch& /*batch*/, const Compute& /*compute*/) {
+at::Tensor Supervised::loss(const at::Tensor& logits, const at::Tensor& targets,
+                            const at::Tensor& mask, const data::Batch& /*batch*/,
+                            const Compute& /*compute*/) {
   at::Tensor m = mask;
   if (positives_only_) {
     const at::Tensor rows = (targets.sum(1, true) > 0).to(at::kFloat).expand_as(targets);
@@ -20,15 +21,16 @@ at::Tensor Supervised::loss(const at::Tensor& logits, const at::Tensor& targets,
   return loss_->forward(LossInput{logits.to(at::kFloat), targets, m, {}}).total;
 }
 
-Distilled::Distilled(std::shared_ptr<Loss> classification, std::shared_ptr<Loss> distillation, double cls_weight,
-                     TeacherProvider teachers)
+Distilled::Distilled(std::shared_ptr<Loss> classification, std::shared_ptr<Loss> distillation,
+                     double cls_weight, TeacherProvider teachers)
     : classification_(std::move(classification)),
       distillation_(std::move(distillation)),
       cls_weight_(cls_weight),
       teachers_(std::move(teachers)) {}
 
-at::Tensor Distilled::loss(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& mask,
-                           const data::Batch& batch, const Compute& compute) {
+at::Tensor Distilled::loss(const at::Tensor& logits, const at::Tensor& targets,
+                           const at::Tensor& mask, const data::Batch& batch,
+                           const Compute& compute) {
   LossInput input{logits.to(at::kFloat), targets, mask, teachers_(batch)};
   for (TeacherLogits& t : input.teachers) {
     t.logits = compute.other(t.logits);

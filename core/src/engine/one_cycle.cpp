@@ -15,7 +15,8 @@ OneCycle::OneCycle(OneCycleOptions options) : options_(options) {
   }
 }
 
-double OneCycle::anneal(int64_t step, double start1, double end1, double start2, double end2) const {
+double OneCycle::anneal(int64_t step, double start1, double end1, double start2,
+                        double end2) const {
   const double phase1_end = options_.pct_start * static_cast<double>(options_.total_steps) - 1;
   const double phase2_end = static_cast<double>(options_.total_steps) - 1;
   auto cosine = [](double start, double end, double pct) {

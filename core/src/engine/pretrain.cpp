@@ -22,10 +22,14 @@ namespace {
 // The settings a pretrained file depends on (not threads, logging or where runs go).
 Json fingerprint(const RunConfig& config) {
   Json f;
-  for (const char* section : {"model", "data", "augment", "train"}) f[section] = Json::parse(options_json(config.section(section)));
+  for (const char* section : {"model", "data", "augment", "train"})
+    f[section] = Json::parse(options_json(config.section(section)));
   const std::string backbone = config.selected(Kind::backbone), loss = config.selected(Kind::loss);
-  f["backbone"] = {{"name", backbone}, {"options", Json::parse(options_json(config.plugin_options(Kind::backbone, backbone)))}};
-  f["loss"] = {{"name", loss}, {"options", Json::parse(options_json(config.plugin_options(Kind::loss, loss)))}};
+  f["backbone"] = {
+      {"name", backbone},
+      {"options", Json::parse(options_json(config.plugin_options(Kind::backbone, backbone)))}};
+  f["loss"] = {{"name", loss},
+               {"options", Json::parse(options_json(config.plugin_options(Kind::loss, loss)))}};
   f["seed"] = config.section("runtime").get_int("seed");
   f["data"].erase("workers");
   f["data"].erase("prefetch");
@@ -42,12 +46,15 @@ double top1_accuracy(const at::Tensor& logits, const at::Tensor& targets) {
 
 }  // namespace
 
-PretrainResult pretrain_backbone(const RunConfig& config, const Registry& registry, bool force, bool resume) {
+PretrainResult pretrain_backbone(const RunConfig& config, const Registry& registry, bool force,
+                                 bool resume) {
   const Options section = config.section("pretrain");
   PretrainResult result;
   result.weights = path_option(section, "output");
   if (result.weights.empty()) {
-    section.fail("output", "not set: name the backbone file to write, e.g. output = \"pretrained/backbone.pt\"");
+    section.fail(
+        "output",
+        "not set: name the backbone file to write, e.g. output = \"pretrained/backbone.pt\"");
   }
   const fs::path info_file = result.weights.string() + ".json";
   const Json settings = fingerprint(config);
@@ -58,23 +65,26 @@ PretrainResult pretrain_backbone(const RunConfig& config, const Registry& regist
       result.top1 = info.value("top1", 0.0);
       result.best_map = info.value("best_map", 0.0);
       result.best_epoch = info.value("best_epoch", int64_t{0});
-      log::info("pretrain: {} is up to date (top-1 {:.2f}%); --force trains again", result.weights.string(), result.top1);
+      log::info("pretrain: {} is up to date (top-1 {:.2f}%); --force trains again",
+                result.weights.string(), result.top1);
       return result;
     }
     log::info("pretrain: {} was made with other settings; training again", result.weights.string());
   }
-  auto train = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::train));
+  auto train =
+      std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::train));
   auto val = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::val));
   if (val->class_names != train->class_names) {
     throw ConfigError("pretrain: the validation split's classes differ from the training split's");
   }
-  log::info("pretrain: {} classes, {} training and {} validation images", train->num_classes(), train->samples.size(),
-            val->samples.size());
+  log::info("pretrain: {} classes, {} training and {} validation images", train->num_classes(),
+            train->samples.size(), val->samples.size());
   const TrainSettings train_settings = read_train_settings(config, Stage::train);
   std::vector<int64_t> classes;
   for (int64_t c = 0; c < train->num_classes(); ++c) classes.push_back(c);
   const fs::path dir = run_layout(config).root() / "pretrain";
-  std::vector<Job> jobs = {make_model_job(config, registry, *train, "pretrain", classes, dir, train_settings.ema)};
+  std::vector<Job> jobs = {
+      make_model_job(config, registry, *train, "pretrain", classes, dir, train_settings.ema)};
   const JobResult r = Trainer(train_settings, config, train, val).run(jobs, resume).front();
 
   MultiLabelModel& model = *jobs[0].model;
@@ -85,7 +95,8 @@ PretrainResult pretrain_backbone(const RunConfig& config, const Registry& regist
   result.best_map = r.best.map;
   result.best_epoch = r.best.epoch;
 
-  fs::create_directories(result.weights.parent_path().empty() ? fs::path(".") : result.weights.parent_path());
+  fs::create_directories(result.weights.parent_path().empty() ? fs::path(".")
+                                                              : result.weights.parent_path());
   export_state_dict(model.backbone(), result.weights, {{"", "backbone."}});
   const Json info = {{"settings", settings},
                      {"top1", result.top1},
@@ -96,8 +107,8 @@ PretrainResult pretrain_backbone(const RunConfig& config, const Registry& regist
                      {"checkpoint", RunLayout::best(dir).string()},
                      {"config", config.to_toml()}};
   write_file_atomically(info_file, json_text(info));
-  log::info("pretrain: top-1 {:.2f}%, mAP {:.2f} (epoch {}); wrote {}", result.top1, result.best_map, result.best_epoch,
-            result.weights.string());
+  log::info("pretrain: top-1 {:.2f}%, mAP {:.2f} (epoch {}); wrote {}", result.top1,
+            result.best_map, result.best_epoch, result.weights.string());
   return result;
 }
 

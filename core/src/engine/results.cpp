@@ -14,12 +14,18 @@ namespace {
 Json teacher_check_json(const TeacherCheck& check) {
   Json branches = Json::array(), teachers = Json::array();
   for (const BranchVsBaseline& b : check.branches) {
-    branches.push_back({{"branch", b.branch}, {"merged_map", b.merged_map}, {"baseline_map", b.baseline_map},
-                        {"teachers", b.teachers}, {"teachers_behind", b.teachers_behind}});
+    branches.push_back({{"branch", b.branch},
+                        {"merged_map", b.merged_map},
+                        {"baseline_map", b.baseline_map},
+                        {"teachers", b.teachers},
+                        {"teachers_behind", b.teachers_behind}});
   }
   for (const TeacherVsBaseline& t : check.teachers) {
-    teachers.push_back({{"branch", t.branch}, {"teacher", t.teacher}, {"classes", t.classes},
-                        {"map", t.teacher_map}, {"baseline_map", t.baseline_map}});
+    teachers.push_back({{"branch", t.branch},
+                        {"teacher", t.teacher},
+                        {"classes", t.classes},
+                        {"map", t.teacher_map},
+                        {"baseline_map", t.baseline_map}});
   }
   return {{"branches", branches}, {"teachers", teachers}};
 }
@@ -34,7 +40,8 @@ std::string results_table(const PipelineReport& report, double threshold) {
   for (const MethodResult& r : report.results) {
     if (r.baseline) baseline = &r;
   }
-  out << "| method | mAP | " << (baseline ? "vs baseline | " : "") << "CF1 | OF1 | CP | CR | OP | OR | best epoch |\n"
+  out << "| method | mAP | " << (baseline ? "vs baseline | " : "")
+      << "CF1 | OF1 | CP | CR | OP | OR | best epoch |\n"
       << "|---|---:|" << (baseline ? "---:|" : "") << "---:|---:|---:|---:|---:|---:|---:|\n";
   for (const MethodResult& r : report.results) {
     const Metrics& m = r.metrics;
@@ -46,16 +53,18 @@ std::string results_table(const PipelineReport& report, double threshold) {
         out << std::showpos << m.map - baseline->metrics.map << std::noshowpos << " | ";
       }
     }
-    out << m.cf1 << " | " << m.of1 << " | " << m.cp << " | " << m.cr << " | " << m.op << " | " << m.orecall << " | "
-        << r.best.epoch << " (" << r.best.source << ") |\n";
+    out << m.cf1 << " | " << m.of1 << " | " << m.cp << " | " << m.cr << " | " << m.op << " | "
+        << m.orecall << " | " << r.best.epoch << " (" << r.best.source << ") |\n";
   }
   if (report.teacher_check) {
     out << "\nteachers against the baseline (validation mAP on the teachers' classes):\n\n"
         << teacher_check_table(*report.teacher_check);
   }
-  out << "\nthresholded metrics at sigmoid >= " << threshold << "; mAP over classes with validation positives\n\n"
+  out << "\nthresholded metrics at sigmoid >= " << threshold
+      << "; mAP over classes with validation positives\n\n"
       << "| stage | wall time |\n|---|---:|\n";
-  for (const StageTime& s : report.stages) out << "| " << s.stage << " | " << format_duration(s.seconds) << " |\n";
+  for (const StageTime& s : report.stages)
+    out << "| " << s.stage << " | " << format_duration(s.seconds) << " |\n";
   return out.str();
 }
 
@@ -64,13 +73,24 @@ void write_results(const PipelineReport& report, const RunPlan& plan) {
   write_file_atomically(plan.layout.results_md(), results_table(report, plan.train.threshold));
   Json rows = Json::array();
   for (const MethodResult& r : report.results) {
-    rows.push_back({{"method", r.method}, {"baseline", r.baseline}, {"branches", r.branches}, {"map", r.metrics.map}, {"cf1", r.metrics.cf1},
-                    {"of1", r.metrics.of1}, {"cp", r.metrics.cp}, {"cr", r.metrics.cr}, {"op", r.metrics.op},
-                    {"or", r.metrics.orecall}, {"best_epoch", r.best.epoch}, {"best_source", r.best.source},
-                    {"checkpoint", r.checkpoint.string()}, {"ap", r.metrics.ap}});
+    rows.push_back({{"method", r.method},
+                    {"baseline", r.baseline},
+                    {"branches", r.branches},
+                    {"map", r.metrics.map},
+                    {"cf1", r.metrics.cf1},
+                    {"of1", r.metrics.of1},
+                    {"cp", r.metrics.cp},
+                    {"cr", r.metrics.cr},
+                    {"op", r.metrics.op},
+                    {"or", r.metrics.orecall},
+                    {"best_epoch", r.best.epoch},
+                    {"best_source", r.best.source},
+                    {"checkpoint", r.checkpoint.string()},
+                    {"ap", r.metrics.ap}});
   }
   Json stages = Json::array();
-  for (const StageTime& s : report.stages) stages.push_back({{"stage", s.stage}, {"seconds", s.seconds}});
+  for (const StageTime& s : report.stages)
+    stages.push_back({{"stage", s.stage}, {"seconds", s.seconds}});
   Json results = {{"threshold", plan.train.threshold}, {"results", rows}, {"stages", stages}};
   if (report.teacher_check) results["teacher_check"] = teacher_check_json(*report.teacher_check);
   write_file_atomically(plan.layout.results_json(), json_text(results));

@@ -8,7 +8,8 @@ namespace cpsd::engine {
 SavedModel load_saved_model(const std::filesystem::path& checkpoint, const Registry& registry,
                             const std::string& weights, const std::optional<RunConfig>& config) {
   CheckpointMeta meta = read_checkpoint_meta(checkpoint);
-  RunConfig resolved = config ? *config : RunConfig::parse(meta.config_toml, checkpoint.string(), {}, registry);
+  RunConfig resolved =
+      config ? *config : RunConfig::parse(meta.config_toml, checkpoint.string(), {}, registry);
   std::string which = weights;
   if (which == "best") which = meta.best.source.empty() ? "model" : meta.best.source;
   if (which != "model" && which != "ema") {

@@ -50,13 +50,16 @@ std::string sizes_of(const Groups& groups) {
 
 // The best weights of the run's baseline in a full-label model.
 std::shared_ptr<MultiLabelModel> trained_baseline(const RunPlan& plan, const RunConfig& config,
-                                                  const Registry& registry, const data::Dataset& train,
+                                                  const Registry& registry,
+                                                  const data::Dataset& train,
                                                   CheckpointMeta* meta_out = nullptr) {
   const fs::path best = RunLayout::best(plan.layout.baseline());
   if (!fs::exists(best)) {
-    throw ConfigError("the teachers start from (or are weighed against) the trained baseline, and " + best.string() +
-                      " does not exist: the run needs the trained baseline (train it first with `cpsd train` "
-                      "without --part)");
+    throw ConfigError(
+        "the teachers start from (or are weighed against) the trained baseline, and " +
+        best.string() +
+        " does not exist: the run needs the trained baseline (train it first with `cpsd train` "
+        "without --part)");
   }
   const CheckpointMeta meta = read_checkpoint_meta(best);
   auto model = build_model(config, registry, train.class_names);
@@ -72,7 +75,8 @@ RunData load_run_data(const RunPlan& plan, const RunConfig& config) {
   d.train = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::train));
   d.val = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::val));
   if (d.val->class_names != d.train->class_names) {
-    throw ConfigError("the validation split's classes differ from the training split's (check data.val)");
+    throw ConfigError(
+        "the validation split's classes differ from the training split's (check data.val)");
   }
   d.stats = data::dataset_statistics(*d.train);
   fs::create_directories(plan.layout.root());
@@ -92,16 +96,18 @@ Groups branch_groups(const BranchSpec& branch, const RunPlan& plan, const Regist
     }
     log::info("{} was made from other statistics or settings: partitioning again", file.string());
   }
-  const DecomposeResult r = decompose_labels(registry, branch.decomposer, branch.options, stats, branch.k, plan.seed);
+  const DecomposeResult r =
+      decompose_labels(registry, branch.decomposer, branch.options, stats, branch.k, plan.seed);
   write_partition(r.partition, file, PartitionFormat::cpsd);
   write_affinity_picture(fs::path(file).replace_extension(".png"), r.affinity, r.partition.groups);
-  log::info("partition {}: {} groups of sizes {}", file.string(), branch.k, sizes_of(r.partition.groups));
+  log::info("partition {}: {} groups of sizes {}", file.string(), branch.k,
+            sizes_of(r.partition.groups));
   return r.partition.groups;
 }
 
 Job make_model_job(const RunConfig& config, const Registry& registry, const data::Dataset& train,
-                   const std::string& name, const std::vector<int64_t>& classes, const fs::path& dir, double ema,
-                   bool positives_only) {
+                   const std::string& name, const std::vector<int64_t>& classes,
+                   const fs::path& dir, double ema, bool positives_only) {
   std::vector<std::string> names;
   for (int64_t c : classes) names.push_back(train.class_names[static_cast<std::size_t>(c)]);
   Job job;
@@ -111,27 +117,33 @@ Job make_model_job(const RunConfig& config, const Registry& registry, const data
   if (ema > 0) job.ema_model = build_model(config, registry, names);
   job.classes = classes;
   job.objective = std::make_shared<Supervised>(
-      make_classification_loss(config, registry, static_cast<int64_t>(classes.size())), positives_only);
+      make_classification_loss(config, registry, static_cast<int64_t>(classes.size())),
+      positives_only);
   job.dir = dir;
   return job;
 }
 
-std::shared_ptr<Loss> make_classification_loss(const RunConfig& config, const Registry& registry, int64_t classes) {
+std::shared_ptr<Loss> make_classification_loss(const RunConfig& config, const Registry& registry,
+                                               int64_t classes) {
   const std::string loss = config.selected(Kind::loss);
-  if (loss.empty()) config.section("train").fail("loss", "not set: name a classification loss (see `cpsd plugins`)");
+  if (loss.empty())
+    config.section("train").fail("loss",
+                                 "not set: name a classification loss (see `cpsd plugins`)");
   return registry.create_loss(loss, LossArgs{config.plugin_options(Kind::loss, loss), classes});
 }
 
-Job baseline_job(const RunPlan& plan, const RunConfig& config, const Registry& registry, const data::Dataset& train) {
-  return make_model_job(config, registry, train, "baseline", all_classes(train.num_classes()), plan.layout.baseline(),
-                        plan.train.ema);
+Job baseline_job(const RunPlan& plan, const RunConfig& config, const Registry& registry,
+                 const data::Dataset& train) {
+  return make_model_job(config, registry, train, "baseline", all_classes(train.num_classes()),
+                        plan.layout.baseline(), plan.train.ema);
 }
 
-Job teacher_job(const RunPlan& plan, const RunConfig& config, const Registry& registry, const data::Dataset& train,
-                const BranchSpec& branch, int64_t index, const std::vector<int64_t>& classes) {
+Job teacher_job(const RunPlan& plan, const RunConfig& config, const Registry& registry,
+                const data::Dataset& train, const BranchSpec& branch, int64_t index,
+                const std::vector<int64_t>& classes) {
   const std::string name = branch.teacher(index);
-  return make_model_job(config, registry, train, name, classes, plan.layout.teacher(name), plan.teachers.ema,
-                        branch.images == TeacherImages::positive);
+  return make_model_job(config, registry, train, name, classes, plan.layout.teacher(name),
+                        plan.teachers.ema, branch.images == TeacherImages::positive);
 }
 
 void start_from_baseline(std::vector<Job>& teachers, const RunPlan& plan, const RunConfig& config,
@@ -139,12 +151,12 @@ void start_from_baseline(std::vector<Job>& teachers, const RunPlan& plan, const 
   CheckpointMeta meta;
   const auto full = trained_baseline(plan, config, registry, train, &meta);
   for (Job& job : teachers) copy_class_subset(*full, *job.model, train.num_classes(), job.classes);
-  log::info("teachers start from the baseline's epoch {} ({} weights, mAP {:.2f})", meta.best.epoch, meta.best.source,
-            meta.best.map);
+  log::info("teachers start from the baseline's epoch {} ({} weights, mAP {:.2f})", meta.best.epoch,
+            meta.best.source, meta.best.map);
 }
 
-JobResult train_one(const RunPlan& plan, const RunConfig& config, const Registry& registry, const std::string& branch,
-                    int64_t index, bool resume) {
+JobResult train_one(const RunPlan& plan, const RunConfig& config, const Registry& registry,
+                    const std::string& branch, int64_t index, bool resume) {
   const RunData d = load_run_data(plan, config);
   if (branch.empty()) {
     std::vector<Job> jobs = {baseline_job(plan, config, registry, *d.train)};
@@ -152,13 +164,15 @@ JobResult train_one(const RunPlan& plan, const RunConfig& config, const Registry
   }
   const BranchSpec& spec = plan.branch(branch);
   if (index < 0 || index >= spec.k) {
-    throw ConfigError("teacher " + std::to_string(index) + " of branch " + branch + ": index must be 0.." +
-                      std::to_string(spec.k - 1) + " (its k = " + std::to_string(spec.k) + ")");
+    throw ConfigError("teacher " + std::to_string(index) + " of branch " + branch +
+                      ": index must be 0.." + std::to_string(spec.k - 1) +
+                      " (its k = " + std::to_string(spec.k) + ")");
   }
   const Groups groups = branch_groups(spec, plan, registry, d.stats);
-  std::vector<Job> jobs = {
-      teacher_job(plan, config, registry, *d.train, spec, index, groups[static_cast<std::size_t>(index)])};
-  if (plan.teacher_init == TeacherInit::baseline) start_from_baseline(jobs, plan, config, registry, *d.train);
+  std::vector<Job> jobs = {teacher_job(plan, config, registry, *d.train, spec, index,
+                                       groups[static_cast<std::size_t>(index)])};
+  if (plan.teacher_init == TeacherInit::baseline)
+    start_from_baseline(jobs, plan, config, registry, *d.train);
   return Trainer(plan.teachers, config, d.train, d.val).run(jobs, resume).front();
 }
 
@@ -166,45 +180,59 @@ namespace {
 
 // Per-class AP (percent, over all classes; NaN outside `classes` or without positives) of a
 // model on the held-out training images. Every rank scores the whole part.
-std::vector<double> holdout_ap(MultiLabelModel& model, const std::vector<int64_t>& classes, int64_t num_classes,
-                               const RunConfig& config, std::shared_ptr<const data::Dataset> holdout) {
-  data::LoaderOptions o = data::loader_options(config, false, config.section("train").get_int("batch_size"));
+std::vector<double> holdout_ap(MultiLabelModel& model, const std::vector<int64_t>& classes,
+                               int64_t num_classes, const RunConfig& config,
+                               std::shared_ptr<const data::Dataset> holdout) {
+  data::LoaderOptions o =
+      data::loader_options(config, false, config.section("train").get_int("batch_size"));
   o.rank = 0;
   o.world_size = 1;
-  data::DataLoader loader(std::move(holdout), data::ImagePipeline(data::pipeline_options(config, false)), o);
+  data::DataLoader loader(std::move(holdout),
+                          data::ImagePipeline(data::pipeline_options(config, false)), o);
   const Predictions p = predict(model, loader, classes);
   const std::vector<double> ap = average_precision(p.logits, p.targets, p.mask);
   std::vector<double> full(static_cast<std::size_t>(num_classes), NAN);
-  for (std::size_t i = 0; i < classes.size(); ++i) full[static_cast<std::size_t>(classes[i])] = ap[i] * 100;
+  for (std::size_t i = 0; i < classes.size(); ++i)
+    full[static_cast<std::size_t>(classes[i])] = ap[i] * 100;
   return full;
 }
 
 }  // namespace
 
-std::map<std::string, at::Tensor> holdout_weights(const RunPlan& plan, const RunConfig& config,
-                                                  const Registry& registry, const data::Dataset& train,
-                                                  const std::map<std::string, std::vector<Job>>& teachers,
-                                                  const std::map<std::string, Groups>& groups) {
-  auto holdout = std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::holdout));
+std::map<std::string, at::Tensor> holdout_weights(
+    const RunPlan& plan, const RunConfig& config, const Registry& registry,
+    const data::Dataset& train, const std::map<std::string, std::vector<Job>>& teachers,
+    const std::map<std::string, Groups>& groups) {
+  auto holdout =
+      std::make_shared<const data::Dataset>(data::load_dataset(config, data::Split::holdout));
   const int64_t m = train.num_classes();
   const auto baseline = trained_baseline(plan, config, registry, train);
   const std::vector<double> baseline_ap = holdout_ap(*baseline, all_classes(m), m, config, holdout);
   std::map<std::string, at::Tensor> out;
   const double scale = plan.distill.weight_scale;
-  Json record = {{"holdout_images", holdout->samples.size()}, {"scale", scale}, {"classes", train.class_names},
-                 {"baseline_ap", baseline_ap}, {"branches", Json::object()}};
+  Json record = {{"holdout_images", holdout->samples.size()},
+                 {"scale", scale},
+                 {"classes", train.class_names},
+                 {"baseline_ap", baseline_ap},
+                 {"branches", Json::object()}};
   for (const auto& [branch, jobs] : teachers) {
     std::vector<double> merged(static_cast<std::size_t>(m), NAN);
     for (const Job& job : jobs) {
       const std::vector<double> ap = holdout_ap(*job.model, job.classes, m, config, holdout);
-      for (int64_t c : job.classes) merged[static_cast<std::size_t>(c)] = ap[static_cast<std::size_t>(c)];
+      for (int64_t c : job.classes)
+        merged[static_cast<std::size_t>(c)] = ap[static_cast<std::size_t>(c)];
     }
-    out[branch] = distill_weights(plan.distill.weighting, baseline_ap, merged, groups.at(branch), scale);
+    out[branch] =
+        distill_weights(plan.distill.weighting, baseline_ap, merged, groups.at(branch), scale);
     const at::Tensor& w = out[branch];
-    record["branches"][branch] = {{"teacher_ap", merged},
-                                  {"weights", std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + m)}};
-    log::info("branch {}: distillation weights from {} held-out images: mean {:.2f}, {} of {} classes taught fully",
-              branch, holdout->samples.size(), w.mean().item<double>(), (w == 1).sum().item<int64_t>(), m);
+    record["branches"][branch] = {
+        {"teacher_ap", merged},
+        {"weights", std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + m)}};
+    log::info(
+        "branch {}: distillation weights from {} held-out images: mean {:.2f}, {} of {} classes "
+        "taught fully",
+        branch, holdout->samples.size(), w.mean().item<double>(), (w == 1).sum().item<int64_t>(),
+        m);
   }
   if (distributed() == nullptr || distributed()->is_main()) {
     write_file_atomically(plan.layout.distill_weights(), json_text(record));

@@ -34,13 +34,15 @@ std::vector<std::string> TeacherCheck::weak_branches() const {
   return weak;
 }
 
-TeacherCheck compare_teachers(const std::vector<double>& baseline_ap, const std::vector<TeacherAp>& teachers) {
+TeacherCheck compare_teachers(const std::vector<double>& baseline_ap,
+                              const std::vector<TeacherAp>& teachers) {
   TeacherCheck check;
   std::vector<std::string> order;
   std::map<std::string, std::vector<double>> merged;
   std::map<std::string, BranchVsBaseline> branches;
   for (const TeacherAp& t : teachers) {
-    if (t.ap.size() != t.classes.size()) throw std::invalid_argument(t.teacher + ": one AP per class expected");
+    if (t.ap.size() != t.classes.size())
+      throw std::invalid_argument(t.teacher + ": one AP per class expected");
     if (!merged.count(t.branch)) {
       order.push_back(t.branch);
       merged[t.branch].assign(baseline_ap.size(), NAN);
@@ -49,7 +51,8 @@ TeacherCheck compare_teachers(const std::vector<double>& baseline_ap, const std:
     std::vector<double> base(t.classes.size());
     for (std::size_t i = 0; i < t.classes.size(); ++i) {
       const auto c = static_cast<std::size_t>(t.classes[i]);
-      if (c >= baseline_ap.size()) throw std::invalid_argument(t.teacher + ": class index out of range");
+      if (c >= baseline_ap.size())
+        throw std::invalid_argument(t.teacher + ": class index out of range");
       base[i] = baseline_ap[c];
       merged[t.branch][c] = t.ap[i];
     }
@@ -65,7 +68,8 @@ TeacherCheck compare_teachers(const std::vector<double>& baseline_ap, const std:
     // that instead of reporting a mAP over fewer classes.
     for (std::size_t c = 0; c < baseline_ap.size(); ++c) {
       if (std::isnan(merged[name][c]) && !std::isnan(baseline_ap[c])) {
-        throw std::invalid_argument("branch " + name + ": no teacher predicts class " + std::to_string(c));
+        throw std::invalid_argument("branch " + name + ": no teacher predicts class " +
+                                    std::to_string(c));
       }
     }
     std::tie(b.merged_map, b.baseline_map) = paired_means(merged[name], baseline_ap);
@@ -80,17 +84,19 @@ std::string teacher_check_table(const TeacherCheck& check) {
   out.precision(2);
   out << "| teachers | classes | mAP | baseline on them | gain |\n|---|---:|---:|---:|---:|\n";
   auto row = [&](const std::string& name, std::size_t classes, double mine, double base) {
-    out << "| " << name << " | " << classes << " | " << mine << " | " << base << " | " << std::showpos
-        << mine - base << std::noshowpos << " |\n";
+    out << "| " << name << " | " << classes << " | " << mine << " | " << base << " | "
+        << std::showpos << mine - base << std::noshowpos << " |\n";
   };
   for (const BranchVsBaseline& b : check.branches) {
     std::size_t classes = 0;
-    for (const TeacherVsBaseline& t : check.teachers) classes += t.branch == b.branch ? t.classes.size() : 0;
+    for (const TeacherVsBaseline& t : check.teachers)
+      classes += t.branch == b.branch ? t.classes.size() : 0;
     row(b.branch + " merged (" + std::to_string(b.teachers - b.teachers_behind) + " of " +
             std::to_string(b.teachers) + " teachers ahead)",
         classes, b.merged_map, b.baseline_map);
   }
-  for (const TeacherVsBaseline& t : check.teachers) row(t.teacher, t.classes.size(), t.teacher_map, t.baseline_map);
+  for (const TeacherVsBaseline& t : check.teachers)
+    row(t.teacher, t.classes.size(), t.teacher_map, t.baseline_map);
   return out.str();
 }
 

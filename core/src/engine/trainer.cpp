@@ -60,7 +60,8 @@ double since(std::chrono::steady_clock::time_point t) {
 
 // Early stopping: the best epoch is `patience` epochs behind the last one done.
 bool stops_early(const Best& best, int64_t epochs_done, const TrainSettings& settings) {
-  return settings.patience > 0 && epochs_done < settings.epochs && epochs_done - best.epoch >= settings.patience;
+  return settings.patience > 0 && epochs_done < settings.epochs &&
+         epochs_done - best.epoch >= settings.patience;
 }
 
 // For the tests of crash handling: CPSD_FAULT_INJECT_EXIT="rank:step" makes that rank exit
@@ -79,9 +80,9 @@ void write_history(const fs::path& dir, const Json& history) {
   std::string csv = "epoch,train_loss,map,map_ema,lr,seconds\n";
   for (const Json& row : history) {
     std::ostringstream line;
-    line << row["epoch"].get<int64_t>() << ',' << row["train_loss"].get<double>() << ',' << row["map"].get<double>()
-         << ',' << row["map_ema"].get<double>() << ',' << row["lr"].get<double>() << ','
-         << row["seconds"].get<double>() << '\n';
+    line << row["epoch"].get<int64_t>() << ',' << row["train_loss"].get<double>() << ','
+         << row["map"].get<double>() << ',' << row["map_ema"].get<double>() << ','
+         << row["lr"].get<double>() << ',' << row["seconds"].get<double>() << '\n';
     csv += line.str();
   }
   write_file_atomically(RunLayout::metrics_csv(dir), csv);
@@ -89,7 +90,8 @@ void write_history(const fs::path& dir, const Json& history) {
 
 }  // namespace
 
-Trainer::Trainer(TrainSettings settings, const RunConfig& config, std::shared_ptr<const data::Dataset> train,
+Trainer::Trainer(TrainSettings settings, const RunConfig& config,
+                 std::shared_ptr<const data::Dataset> train,
                  std::shared_ptr<const data::Dataset> val)
     : settings_(std::move(settings)),
       config_(config),
@@ -106,12 +108,13 @@ Trainer::Trainer(TrainSettings settings, const RunConfig& config, std::shared_pt
       o.rank = 0;
       o.world_size = 1;
     }
-    return std::make_unique<data::DataLoader>(std::move(d), data::ImagePipeline(data::pipeline_options(config_, training)),
-                                              o);
+    return std::make_unique<data::DataLoader>(
+        std::move(d), data::ImagePipeline(data::pipeline_options(config_, training)), o);
   };
   train_loader_ = make(train_, true);
   val_loader_ = make(val_, false);
-  if (train_loader_->num_batches() == 0) throw ConfigError("the training set is empty (or smaller than one batch)");
+  if (train_loader_->num_batches() == 0)
+    throw ConfigError("the training set is empty (or smaller than one batch)");
 }
 
 Trainer::~Trainer() = default;
@@ -154,7 +157,8 @@ std::vector<Trainer::State> Trainer::prepare(std::vector<Job>& jobs, bool resume
     }
     if (job.ema_model) s.ema = std::make_unique<ModelEma>(job.ema_model, *job.model, settings_.ema);
     s.scaler = std::make_unique<LossScaler>(compute_.precision == Precision::fp16);
-    if (!is_identity(job.classes, train_->num_classes())) s.classes = at::tensor(job.classes, at::kLong);
+    if (!is_identity(job.classes, train_->num_classes()))
+      s.classes = at::tensor(job.classes, at::kLong);
     if (resume) restore(s);
     // The schedule position follows the epochs done, so a resumed run may use another number
     // of processes (and so of steps per epoch).
@@ -172,8 +176,8 @@ void Trainer::restore(State& s) {
   if (!fs::exists(last)) return;
   const CheckpointMeta meta = read_checkpoint_meta(last);
   check_resumable(meta, *s.job, config_, last);
-  const at::Tensor rng = load_training_state(last, *s.job->model, s.ema ? &s.ema->shadow() : nullptr,
-                                             s.optimizer.get());
+  const at::Tensor rng = load_training_state(last, *s.job->model,
+                                             s.ema ? &s.ema->shadow() : nullptr, s.optimizer.get());
   if (rng.defined()) set_cpu_generator_state(rng);
   s.start_epoch = std::min(meta.epoch, settings_.epochs);
   s.best = meta.best;
@@ -197,8 +201,9 @@ double Trainer::run_epoch(const std::vector<State*>& active, int64_t epoch) {
   const int64_t steps = train_loader_->num_batches();
   std::optional<Progress> progress;
   if (show_progress_) {
-    progress.emplace("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(settings_.epochs) + " (" +
-                         std::to_string(active.size()) + (active.size() == 1 ? " model" : " models") + ")",
+    progress.emplace("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(settings_.epochs) +
+                         " (" + std::to_string(active.size()) +
+                         (active.size() == 1 ? " model" : " models") + ")",
                      steps, settings_.log_seconds);
   }
   int64_t done = 0;
@@ -211,7 +216,8 @@ double Trainer::run_epoch(const std::vector<State*>& active, int64_t epoch) {
     extra.precision(4);
     extra << "loss " << first.loss_sum / std::max<int64_t>(first.loss_count, 1) << " lr "
           << first.lr(settings_, first.step) << " img/s "
-          << static_cast<int64_t>(done * settings_.batch_size * (group_ ? group_->world_size() : 1) /
+          << static_cast<int64_t>(done * settings_.batch_size *
+                                  (group_ ? group_->world_size() : 1) /
                                   std::max(since(epoch_start), 1e-9));
     status = extra.str();
     if (progress) progress->update(done, status);
@@ -234,11 +240,15 @@ void Trainer::step(State& s, const data::Batch& batch, int64_t epoch) {
   const at::Tensor total = job.objective->loss(logits, targets, mask, batch, compute_);
   const double local = total.item<double>();
   // Every rank stops together when any rank's loss is not finite.
-  const double value = group_ == nullptr ? local : group_->sum(std::isfinite(local) ? local : NAN) / group_->world_size();
+  const double value = group_ == nullptr
+                           ? local
+                           : group_->sum(std::isfinite(local) ? local : NAN) / group_->world_size();
   if (!std::isfinite(value)) {
-    throw RuntimeError(job.name + ": the loss is " + std::to_string(value) + " at epoch " + std::to_string(epoch + 1) +
-                       ", step " + std::to_string(s.step + 1) + "; training stopped (lower train.lr or set " +
-                       "train.grad_clip); the last good checkpoint is " + RunLayout::last(job.dir).string());
+    throw RuntimeError(job.name + ": the loss is " + std::to_string(value) + " at epoch " +
+                       std::to_string(epoch + 1) + ", step " + std::to_string(s.step + 1) +
+                       "; training stopped (lower train.lr or set " +
+                       "train.grad_clip); the last good checkpoint is " +
+                       RunLayout::last(job.dir).string());
   }
   fault_injection(s.step);
   s.optimizer->zero_grad();
@@ -246,7 +256,8 @@ void Trainer::step(State& s, const data::Batch& batch, int64_t epoch) {
   const std::vector<at::Tensor> params = job.model->parameters();
   if (group_ != nullptr) group_->average_gradients(params);
   bool finite = s.scaler->unscale(params);
-  if (group_ != nullptr && s.scaler->enabled()) finite = group_->sum(finite ? 0.0 : 1.0) == 0.0;  // all ranks agree
+  if (group_ != nullptr && s.scaler->enabled())
+    finite = group_->sum(finite ? 0.0 : 1.0) == 0.0;  // all ranks agree
   if (finite) {
     if (settings_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, settings_.grad_clip);
     const double momentum = s.schedule ? s.schedule->momentum(s.step) : 0.9;
@@ -262,9 +273,11 @@ void Trainer::step(State& s, const data::Batch& batch, int64_t epoch) {
 
 // Scores every active job (model and EMA) on the validation set, keeps the better as best,
 // records the epoch and writes the checkpoints.
-void Trainer::validate_and_choose(const std::vector<State*>& active, int64_t epoch, double seconds) {
+void Trainer::validate_and_choose(const std::vector<State*>& active, int64_t epoch,
+                                  double seconds) {
   std::vector<ValidationJob> jobs;
-  for (State* s : active) jobs.push_back({s->job->model.get(), s->ema ? &s->ema->shadow() : nullptr, s->classes});
+  for (State* s : active)
+    jobs.push_back({s->job->model.get(), s->ema ? &s->ema->shadow() : nullptr, s->classes});
   const std::vector<ValidationOutputs> outputs = validate(jobs, *val_loader_, group_, compute_);
   for (std::size_t a = 0; a < active.size(); ++a) {
     State& s = *active[a];
@@ -287,13 +300,14 @@ void Trainer::validate_and_choose(const std::vector<State*>& active, int64_t epo
                          {"map_ema", s.ema ? ema_metrics.map : regular.map},
                          {"lr", s.lr(settings_, std::max<int64_t>(s.step - 1, 0))},
                          {"seconds", seconds}});
-    log::info("{} epoch {}: loss {:.4f}, mAP {:.2f}{}{}", s.job->name, epoch + 1, mean_loss, regular.map,
-              s.ema ? fmt::format(", EMA mAP {:.2f}", ema_metrics.map) : std::string(), improved ? " (best)" : "");
+    log::info("{} epoch {}: loss {:.4f}, mAP {:.2f}{}{}", s.job->name, epoch + 1, mean_loss,
+              regular.map, s.ema ? fmt::format(", EMA mAP {:.2f}", ema_metrics.map) : std::string(),
+              improved ? " (best)" : "");
     checkpoint(s, epoch, improved);
     s.stopped = stops_early(s.best, epoch + 1, settings_);
     if (s.stopped) {
-      log::info("{} stops early: no better mAP for {} epochs (best {:.2f} at epoch {})", s.job->name,
-                settings_.patience, s.best.map, s.best.epoch);
+      log::info("{} stops early: no better mAP for {} epochs (best {:.2f} at epoch {})",
+                s.job->name, settings_.patience, s.best.map, s.best.epoch);
     }
   }
 }
@@ -306,13 +320,15 @@ void Trainer::checkpoint(State& s, int64_t epoch, bool improved) {
   meta.best = s.best;
   meta.config_toml = config_.to_toml();
   meta.class_indices = s.job->classes;
-  for (int64_t c : s.job->classes) meta.class_names.push_back(train_->class_names[static_cast<std::size_t>(c)]);
+  for (int64_t c : s.job->classes)
+    meta.class_names.push_back(train_->class_names[static_cast<std::size_t>(c)]);
   meta.model_signature = model_signature(config_);
   torch::nn::Module* ema = s.ema ? &s.ema->shadow() : nullptr;
   const at::Tensor rng = cpu_generator_state();
   if (!writer_) return;  // one writer; the others wait at the epoch's barrier
   const fs::path& dir = s.job->dir;
-  if (improved) save_checkpoint(RunLayout::best(dir), meta, *s.job->model, ema, s.optimizer.get(), rng);
+  if (improved)
+    save_checkpoint(RunLayout::best(dir), meta, *s.job->model, ema, s.optimizer.get(), rng);
   save_checkpoint(RunLayout::last(dir), meta, *s.job->model, ema, s.optimizer.get(), rng);
   write_history(dir, s.history);
 }

@@ -20,9 +20,11 @@ namespace {
 
 template <typename AdamOptions, typename AdamKind>
 std::unique_ptr<torch::optim::Optimizer> adam(const std::vector<at::Tensor>& decay,
-                                              const std::vector<at::Tensor>& no_decay, const TrainSettings& s) {
+                                              const std::vector<at::Tensor>& no_decay,
+                                              const TrainSettings& s) {
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<AdamOptions>(AdamOptions(s.lr).weight_decay(s.weight_decay)));
+  groups.emplace_back(
+      decay, std::make_unique<AdamOptions>(AdamOptions(s.lr).weight_decay(s.weight_decay)));
   groups.emplace_back(no_decay, std::make_unique<AdamOptions>(AdamOptions(s.lr).weight_decay(0)));
   return std::make_unique<AdamKind>(std::move(groups));
 }
@@ -39,17 +41,20 @@ at::Generator default_cpu_generator() { return at::detail::getDefaultCPUGenerato
 
 }  // namespace
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(MultiLabelModel& model, const TrainSettings& s) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(MultiLabelModel& model,
+                                                        const TrainSettings& s) {
   std::vector<at::Tensor> decay, no_decay;
   for (auto& p : model.parameters()) {
     if (!p.requires_grad()) continue;
     (p.dim() <= 1 ? no_decay : decay).push_back(p);
   }
-  if (s.optimizer == Optimizer::adamw) return adam<torch::optim::AdamWOptions, torch::optim::AdamW>(decay, no_decay, s);
+  if (s.optimizer == Optimizer::adamw)
+    return adam<torch::optim::AdamWOptions, torch::optim::AdamW>(decay, no_decay, s);
   return adam<torch::optim::AdamOptions, torch::optim::Adam>(decay, no_decay, s);
 }
 
-void set_lr_and_momentum(torch::optim::Optimizer& optimizer, double lr, double momentum, Optimizer kind) {
+void set_lr_and_momentum(torch::optim::Optimizer& optimizer, double lr, double momentum,
+                         Optimizer kind) {
   if (kind == Optimizer::adamw) {
     set_groups<torch::optim::AdamWOptions>(optimizer, lr, momentum);
   } else {
@@ -77,20 +82,26 @@ std::string model_signature(const RunConfig& config) {
   signature.erase("num_classes");  // set by the data in a run
   for (Kind kind : {Kind::backbone, Kind::head}) {
     const std::string name = config.selected(kind);
-    signature[std::string(kind_name(kind)) + "_options"] = Json::parse(options_json(config.plugin_options(kind, name)));
+    signature[std::string(kind_name(kind)) + "_options"] =
+        Json::parse(options_json(config.plugin_options(kind, name)));
   }
   return signature.dump();
 }
 
-void check_resumable(const CheckpointMeta& meta, const Job& job, const RunConfig& config, const fs::path& last) {
+void check_resumable(const CheckpointMeta& meta, const Job& job, const RunConfig& config,
+                     const fs::path& last) {
   if (meta.class_indices != job.classes) {
     throw ConfigError(last.string() + " was trained for other classes than " + job.name +
-                      " has now (the partition changed?); use a new run.name or remove " + job.dir.string());
+                      " has now (the partition changed?); use a new run.name or remove " +
+                      job.dir.string());
   }
   if (!meta.model_signature.empty() && meta.model_signature != model_signature(config)) {
-    throw ConfigError(last.string() + " was trained with another model than the config builds now ([model] or "
-                      "the backbone's or head's options changed); use a new run.name, or start over with --fresh "
-                      "or by removing " + job.dir.string());
+    throw ConfigError(
+        last.string() +
+        " was trained with another model than the config builds now ([model] or "
+        "the backbone's or head's options changed); use a new run.name, or start over with --fresh "
+        "or by removing " +
+        job.dir.string());
   }
 }
 
@@ -118,8 +129,9 @@ at::Tensor gathered(const at::Tensor& t, Distributed* group) {
 
 }  // namespace
 
-std::vector<ValidationOutputs> validate(const std::vector<ValidationJob>& jobs, data::DataLoader& loader,
-                                        Distributed* group, const Compute& compute) {
+std::vector<ValidationOutputs> validate(const std::vector<ValidationJob>& jobs,
+                                        data::DataLoader& loader, Distributed* group,
+                                        const Compute& compute) {
   at::NoGradGuard no_grad;
   std::vector<std::vector<at::Tensor>> logits(jobs.size()), ema(jobs.size()), targets(jobs.size()),
       masks(jobs.size());
@@ -131,7 +143,8 @@ std::vector<ValidationOutputs> validate(const std::vector<ValidationJob>& jobs, 
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       logits[j].push_back(jobs[j].model->forward(images).to(at::kCPU, at::kFloat));
       if (jobs[j].ema != nullptr) {
-        ema[j].push_back(static_cast<MultiLabelModel&>(*jobs[j].ema).forward(images).to(at::kCPU, at::kFloat));
+        ema[j].push_back(
+            static_cast<MultiLabelModel&>(*jobs[j].ema).forward(images).to(at::kCPU, at::kFloat));
       }
       targets[j].push_back(restrict(batch->targets, jobs[j].classes));
       if (batch->mask.defined()) masks[j].push_back(restrict(batch->mask, jobs[j].classes));

@@ -22,9 +22,11 @@ namespace cpsd::engine {
 
 /// Adam (L2 added to the gradient) or AdamW, no weight decay on biases and other 1-D
 /// parameters (the reference), over the model's trainable parameters.
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(MultiLabelModel& model, const TrainSettings& s);
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(MultiLabelModel& model,
+                                                        const TrainSettings& s);
 /// Sets every group's lr and beta1 (one-cycle momentum).
-void set_lr_and_momentum(torch::optim::Optimizer& optimizer, double lr, double momentum, Optimizer kind);
+void set_lr_and_momentum(torch::optim::Optimizer& optimizer, double lr, double momentum,
+                         Optimizer kind);
 
 /// True when `classes` is 0..m-1 in order (the job needs no column selection).
 bool is_identity(const std::vector<int64_t>& classes, int64_t m);
@@ -53,7 +55,8 @@ struct ValidationOutputs {
 };
 /// One pass over the validation set for every job, its model and its EMA; with a group,
 /// each rank scores its shard and the rows are gathered.
-std::vector<ValidationOutputs> validate(const std::vector<ValidationJob>& jobs, data::DataLoader& loader,
-                                        Distributed* group, const Compute& compute);
+std::vector<ValidationOutputs> validate(const std::vector<ValidationJob>& jobs,
+                                        data::DataLoader& loader, Distributed* group,
+                                        const Compute& compute);
 
 }  // namespace cpsd::engine

@@ -16,9 +16,9 @@ namespace cpsd::vis {
 namespace {
 
 constexpr int kWidth = 500, kHeight = 300, kLeft = 74, kRight = 104, kTop = 28, kBottom = 44;
-const std::vector<cv::Scalar> kColours = {{180, 119, 31}, {14, 127, 255}, {44, 160, 44},  {40, 39, 214},
-                                          {189, 103, 148}, {75, 86, 140}, {194, 119, 227}, {127, 127, 127},
-                                          {34, 189, 188},  {207, 190, 23}};
+const std::vector<cv::Scalar> kColours = {
+    {180, 119, 31}, {14, 127, 255},  {44, 160, 44},   {40, 39, 214},  {189, 103, 148},
+    {75, 86, 140},  {194, 119, 227}, {127, 127, 127}, {34, 189, 188}, {207, 190, 23}};
 
 std::string label(double v) {
   char out[32];
@@ -32,7 +32,8 @@ std::string label(double v) {
 
 enum class Align { left, centre, right };
 
-void text(cv::Mat& m, const std::string& s, cv::Point at, double scale = 0.4, Align align = Align::left) {
+void text(cv::Mat& m, const std::string& s, cv::Point at, double scale = 0.4,
+          Align align = Align::left) {
   int base = 0;
   const cv::Size size = cv::getTextSize(s, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &base);
   if (align == Align::centre) at.x -= size.width / 2;
@@ -52,7 +53,8 @@ std::vector<double> nice_ticks(double lo, double hi, int want, bool integers) {
   }
   if (integers) step = std::max(1.0, std::round(step));
   std::vector<double> ticks;
-  for (double t = std::ceil(lo / step - 1e-9) * step; t <= hi + 1e-9 * step; t += step) ticks.push_back(t);
+  for (double t = std::ceil(lo / step - 1e-9) * step; t <= hi + 1e-9 * step; t += step)
+    ticks.push_back(t);
   return ticks;
 }
 
@@ -77,8 +79,12 @@ void draw(cv::Mat& m, const Chart& c) {
   y0 -= pad;
   y1 += pad;
   const int pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom;
-  auto px = [&](double x) { return kLeft + static_cast<int>(std::lround((x - x0) / (x1 - x0) * pw)); };
-  auto py_t = [&](double t) { return kTop + ph - static_cast<int>(std::lround((t - y0) / (y1 - y0) * ph)); };
+  auto px = [&](double x) {
+    return kLeft + static_cast<int>(std::lround((x - x0) / (x1 - x0) * pw));
+  };
+  auto py_t = [&](double t) {
+    return kTop + ph - static_cast<int>(std::lround((t - y0) / (y1 - y0) * ph));
+  };
   auto py = [&](double y) { return py_t(ty(y)); };
   cv::rectangle(m, cv::Rect(kLeft, kTop, pw, ph), cv::Scalar(90, 90, 90));
   // y ticks: on a log axis at whole powers of ten (every other one when there are many)
@@ -111,7 +117,8 @@ void draw(cv::Mat& m, const Chart& c) {
     const cv::Scalar colour = kColours[k % kColours.size()];
     std::vector<cv::Point> points;
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (std::isfinite(s.y[i]) && !(c.log_y && s.y[i] <= 0)) points.emplace_back(px(s.x[i]), py(s.y[i]));
+      if (std::isfinite(s.y[i]) && !(c.log_y && s.y[i] <= 0))
+        points.emplace_back(px(s.x[i]), py(s.y[i]));
     }
     if (points.size() > 1) cv::polylines(m, points, false, colour, 2, cv::LINE_AA);
     for (const cv::Point& p : points) cv::circle(m, p, 2, colour, cv::FILLED, cv::LINE_AA);
@@ -128,14 +135,16 @@ void draw(cv::Mat& m, const Chart& c) {
 
 void write_charts(const std::filesystem::path& png, const std::vector<Chart>& charts) {
   if (charts.empty()) throw RuntimeError("no charts to draw for " + png.string());
-  cv::Mat canvas(kHeight, kWidth * static_cast<int>(charts.size()), CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::Mat canvas(kHeight, kWidth * static_cast<int>(charts.size()), CV_8UC3,
+                 cv::Scalar(255, 255, 255));
   for (std::size_t i = 0; i < charts.size(); ++i) {
     cv::Mat part = canvas(cv::Rect(static_cast<int>(i) * kWidth, 0, kWidth, kHeight));
     draw(part, charts[i]);
   }
   std::vector<uchar> bytes;
   if (!cv::imencode(".png", canvas, bytes)) throw RuntimeError("cannot encode " + png.string());
-  write_file_atomically(png, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  write_file_atomically(
+      png, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace cpsd::vis

@@ -8,10 +8,10 @@
 #include "../json_file.h"
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/data/dataset_config.h"
+#include "cpsd/core/engine/run_layout.h"
 #include "cpsd/core/log.h"
 #include "cpsd/core/run_config.h"
 #include "cpsd/core/vis/run_views.h"
-#include "cpsd/core/engine/run_layout.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd::vis {
@@ -21,11 +21,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -53,56 +62,71 @@ std::string link(const fs::path& run_dir, const fs::path& file) {
 }
 
 void results_section(std::ostream& html, const Json& results) {
-  html << "<h2>Results</h2>\n<table><tr><th>method</th><th>mAP</th><th>CF1</th><th>OF1</th><th>CP</th><th>CR</th>"
+  html << "<h2>Results</h2>\n<table><tr><th>method</th><th>mAP</th><th>CF1</th><th>OF1</th><th>CP</"
+          "th><th>CR</th>"
           "<th>OP</th><th>OR</th><th>best epoch</th></tr>\n";
   for (const Json& r : results["results"]) {
     html << "<tr><td>" << escape(r["method"].get<std::string>()) << "</td>";
-    for (const char* k : {"map", "cf1", "of1", "cp", "cr", "op", "or"}) html << "<td>" << fixed(r[k].get<double>()) << "</td>";
-    html << "<td>" << r["best_epoch"].get<int64_t>() << " (" << escape(r["best_source"].get<std::string>()) << ")</td></tr>\n";
+    for (const char* k : {"map", "cf1", "of1", "cp", "cr", "op", "or"})
+      html << "<td>" << fixed(r[k].get<double>()) << "</td>";
+    html << "<td>" << r["best_epoch"].get<int64_t>() << " ("
+         << escape(r["best_source"].get<std::string>()) << ")</td></tr>\n";
   }
-  html << "</table>\n<p>Thresholded metrics at sigmoid &ge; " << fixed(results["threshold"].get<double>())
-       << "; mAP over classes with validation positives.</p>\n<table><tr><th>stage</th><th>wall time (s)</th></tr>\n";
+  html << "</table>\n<p>Thresholded metrics at sigmoid &ge; "
+       << fixed(results["threshold"].get<double>())
+       << "; mAP over classes with validation positives.</p>\n<table><tr><th>stage</th><th>wall "
+          "time (s)</th></tr>\n";
   for (const Json& s : results["stages"]) {
-    html << "<tr><td>" << escape(s["stage"].get<std::string>()) << "</td><td>" << fixed(s["seconds"].get<double>(), 0)
-         << "</td></tr>\n";
+    html << "<tr><td>" << escape(s["stage"].get<std::string>()) << "</td><td>"
+         << fixed(s["seconds"].get<double>(), 0) << "</td></tr>\n";
   }
   html << "</table>\n";
 }
 
 // Whether the teachers know more than the baseline (results.json's teacher_check).
 void teacher_check_section(std::ostream& html, const Json& check) {
-  html << "<h2>Teachers against the baseline</h2>\n<p>Validation mAP of each branch's teachers merged into the "
-          "full label order (what a student learns from) and of each teacher on its classes, beside the "
+  html << "<h2>Teachers against the baseline</h2>\n<p>Validation mAP of each branch's teachers "
+          "merged into the "
+          "full label order (what a student learns from) and of each teacher on its classes, "
+          "beside the "
           "baseline's on the same classes.</p>\n";
   for (const Json& b : check["branches"]) {
     if (b["merged_map"].get<double>() > b["baseline_map"].get<double>()) continue;
     html << "<p class=\"warn\">Branch " << escape(b["branch"].get<std::string>())
-         << ": its merged teachers do not beat the baseline; a student cannot learn from them what the baseline "
+         << ": its merged teachers do not beat the baseline; a student cannot learn from them what "
+            "the baseline "
             "does not already know.</p>\n";
   }
-  html << "<table><tr><th>teachers</th><th>classes</th><th>mAP</th><th>baseline on them</th><th>gain</th></tr>\n";
+  html << "<table><tr><th>teachers</th><th>classes</th><th>mAP</th><th>baseline on "
+          "them</th><th>gain</th></tr>\n";
   auto row = [&](const std::string& name, std::size_t classes, double mine, double base) {
-    html << "<tr><td>" << escape(name) << "</td><td>" << classes << "</td><td>" << fixed(mine) << "</td><td>"
-         << fixed(base) << "</td><td>" << (mine > base ? "+" : "") << fixed(mine - base) << "</td></tr>\n";
+    html << "<tr><td>" << escape(name) << "</td><td>" << classes << "</td><td>" << fixed(mine)
+         << "</td><td>" << fixed(base) << "</td><td>" << (mine > base ? "+" : "")
+         << fixed(mine - base) << "</td></tr>\n";
   };
   for (const Json& b : check["branches"]) {
     std::size_t classes = 0;
-    for (const Json& t : check["teachers"]) classes += t["branch"] == b["branch"] ? t["classes"].size() : 0;
+    for (const Json& t : check["teachers"])
+      classes += t["branch"] == b["branch"] ? t["classes"].size() : 0;
     row(b["branch"].get<std::string>() + " merged", classes, b["merged_map"].get<double>(),
         b["baseline_map"].get<double>());
   }
   for (const Json& t : check["teachers"]) {
-    row(t["teacher"].get<std::string>(), t["classes"].size(), t["map"].get<double>(), t["baseline_map"].get<double>());
+    row(t["teacher"].get<std::string>(), t["classes"].size(), t["map"].get<double>(),
+        t["baseline_map"].get<double>());
   }
   html << "</table>\n";
 }
 
-void per_class_section(std::ostream& html, const Json& results, const std::vector<std::string>& classes) {
+void per_class_section(std::ostream& html, const Json& results,
+                       const std::vector<std::string>& classes) {
   const Json* base = nullptr;
   const Json* best = nullptr;
   for (const Json& r : results["results"]) {
-    if (r.value("baseline", false)) base = &r;
-    else if (best == nullptr || r["map"].get<double>() > (*best)["map"].get<double>()) best = &r;
+    if (r.value("baseline", false))
+      base = &r;
+    else if (best == nullptr || r["map"].get<double>() > (*best)["map"].get<double>())
+      best = &r;
   }
   const Json* shown = best != nullptr ? best : base;
   if (shown == nullptr || classes.empty()) return;
@@ -112,14 +136,18 @@ void per_class_section(std::ostream& html, const Json& results, const std::vecto
     const Json& v = (*r)["ap"][c];
     return v.is_number() ? v.get<double>() : NAN;
   };
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ap(shown, a) > ap(shown, b); });
-  html << "<h2>Per-class AP (" << escape((*shown)["method"].get<std::string>()) << ", sorted)</h2>\n<table><tr><th>class</th><th>AP</th>"
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return ap(shown, a) > ap(shown, b); });
+  html << "<h2>Per-class AP (" << escape((*shown)["method"].get<std::string>())
+       << ", sorted)</h2>\n<table><tr><th>class</th><th>AP</th>"
        << (base && shown != base ? "<th>baseline</th><th>gain</th>" : "") << "<th></th></tr>\n";
   for (std::size_t c : order) {
     const double a = ap(shown, c);
     html << "<tr><td>" << escape(classes[c]) << "</td><td>" << fixed(a) << "</td>";
-    if (base && shown != base) html << "<td>" << fixed(ap(base, c)) << "</td><td>" << fixed(a - ap(base, c)) << "</td>";
-    html << "<td><div class=\"bar\" style=\"width:" << (std::isfinite(a) ? static_cast<int>(a * 2) : 0) << "px\"></div></td></tr>\n";
+    if (base && shown != base)
+      html << "<td>" << fixed(ap(base, c)) << "</td><td>" << fixed(a - ap(base, c)) << "</td>";
+    html << "<td><div class=\"bar\" style=\"width:"
+         << (std::isfinite(a) ? static_cast<int>(a * 2) : 0) << "px\"></div></td></tr>\n";
   }
   html << "</table>\n";
 }
@@ -133,38 +161,49 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
   }
   const fs::path out_dir = layout.report();
   fs::create_directories(out_dir);
-  const Json results = fs::exists(layout.results_json()) ? read_json_file(layout.results_json()) : Json();
+  const Json results =
+      fs::exists(layout.results_json()) ? read_json_file(layout.results_json()) : Json();
   std::vector<std::string> classes;
   if (fs::exists(layout.statistics())) {
     classes = read_json_file(layout.statistics())["classes"].get<std::vector<std::string>>();
   }
   std::ostringstream html;
-  html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cpsd run " << escape(run_dir.filename().string())
-       << "</title>\n<style>body{font-family:sans-serif;margin:24px;max-width:1400px}table{border-collapse:collapse;"
-          "margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}"
-          "img{max-width:100%;border:1px solid #ddd;margin:4px 0}.bar{background:#4878d0;height:10px}"
-          "pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.warn{color:#a33;font-weight:bold}</style></head><body>\n"
+  html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cpsd run "
+       << escape(run_dir.filename().string())
+       << "</"
+          "title>\n<style>body{font-family:sans-serif;margin:24px;max-width:1400px}table{border-"
+          "collapse:collapse;"
+          "margin:8px 0}td,th{border:1px solid #ccc;padding:3px "
+          "8px;text-align:right}td:first-child{text-align:left}"
+          "img{max-width:100%;border:1px solid #ddd;margin:4px "
+          "0}.bar{background:#4878d0;height:10px}"
+          "pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.warn{color:#a33;font-"
+          "weight:bold}</style></head><body>\n"
        << "<h1>cpsd run: " << escape(run_dir.filename().string()) << "</h1>\n";
   if (!results.is_null()) results_section(html, results);
-  if (!results.is_null() && results.contains("teacher_check")) teacher_check_section(html, results["teacher_check"]);
+  if (!results.is_null() && results.contains("teacher_check"))
+    teacher_check_section(html, results["teacher_check"]);
 
   html << "<h2>Learning curves</h2>\n";
   for (const fs::path& png : plot_run(run_dir)) {
-    html << "<p><img src=\"" << link(run_dir, png) << "\" alt=\"" << escape(png.stem().string()) << "\"></p>\n";
+    html << "<p><img src=\"" << link(run_dir, png) << "\" alt=\"" << escape(png.stem().string())
+         << "\"></p>\n";
   }
 
   // Activation maps of two classes, on validation images that hold them.
   try {
-    const RunConfig config = RunConfig::parse(read_text(layout.config()), layout.config().string(), {},
-                                              registry);
+    const RunConfig config =
+        RunConfig::parse(read_text(layout.config()), layout.config().string(), {}, registry);
     const data::Dataset val = data::load_dataset(config, data::Split::val);
     std::vector<std::size_t> picks(val.class_names.size());
     for (std::size_t c = 0; c < picks.size(); ++c) picks[c] = c;
     if (!results.is_null()) {  // the classes the best student gained most on over the baseline
       const Json *base = nullptr, *best = nullptr;
       for (const Json& r : results["results"]) {
-        if (r.value("baseline", false)) base = &r;
-        else if (best == nullptr || r["map"].get<double>() > (*best)["map"].get<double>()) best = &r;
+        if (r.value("baseline", false))
+          base = &r;
+        else if (best == nullptr || r["map"].get<double>() > (*best)["map"].get<double>())
+          best = &r;
       }
       auto gain = [&](std::size_t c) {
         const Json& a = (*best)["ap"][c];
@@ -172,22 +211,27 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
         return a.is_number() && b.is_number() ? a.get<double>() - b.get<double>() : -1e9;
       };
       if (base != nullptr && best != nullptr) {
-        std::stable_sort(picks.begin(), picks.end(), [&](std::size_t a, std::size_t b) { return gain(a) > gain(b); });
+        std::stable_sort(picks.begin(), picks.end(),
+                         [&](std::size_t a, std::size_t b) { return gain(a) > gain(b); });
       }
     }
     picks.resize(std::min<std::size_t>(2, picks.size()));
-    html << "<h2>Activation maps</h2>\n<p>Columns: the CGP teacher and the DGP teacher holding the class, then the student.</p>\n";
+    html << "<h2>Activation maps</h2>\n<p>Columns: the CGP teacher and the DGP teacher holding the "
+            "class, then the student.</p>\n";
     for (std::size_t c : picks) {
       std::vector<std::string> images;
       for (const data::Sample& s : val.samples) {
-        if (std::find(s.labels.begin(), s.labels.end(), static_cast<int64_t>(c)) != s.labels.end()) images.push_back(s.path);
+        if (std::find(s.labels.begin(), s.labels.end(), static_cast<int64_t>(c)) != s.labels.end())
+          images.push_back(s.path);
         if (images.size() == 2) break;
       }
       if (images.empty()) continue;
       const fs::path png = out_dir / ("cam_" + val.class_names[c] + ".png");
-      draw_activation_maps(cam_models_of_run(run_dir, val.class_names[c]), val.class_names[c], images, png, registry);
-      html << "<h3>" << escape(val.class_names[c]) << "</h3><p><img src=\"" << fs::relative(png, out_dir).generic_string()
-           << "\" alt=\"activation maps of " << escape(val.class_names[c]) << "\"></p>\n";
+      draw_activation_maps(cam_models_of_run(run_dir, val.class_names[c]), val.class_names[c],
+                           images, png, registry);
+      html << "<h3>" << escape(val.class_names[c]) << "</h3><p><img src=\""
+           << fs::relative(png, out_dir).generic_string() << "\" alt=\"activation maps of "
+           << escape(val.class_names[c]) << "\"></p>\n";
     }
   } catch (const Error& e) {
     log::warn("report: activation maps left out: {}", e.what());
@@ -203,31 +247,36 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
     std::sort(files.begin(), files.end());
     for (const fs::path& f : files) {
       const Json p = read_json_file(f);
-      html << "<h3>" << escape(f.stem().string()) << " (decomposer/" << escape(p.value("decomposer", "")) << ")</h3>\n<ol start=\"0\">";
+      html << "<h3>" << escape(f.stem().string()) << " (decomposer/"
+           << escape(p.value("decomposer", "")) << ")</h3>\n<ol start=\"0\">";
       for (const Json& g : p["groups"]) {
         std::string names;
-        for (const Json& n : g["classes"]) names += (names.empty() ? "" : ", ") + n.get<std::string>();
+        for (const Json& n : g["classes"])
+          names += (names.empty() ? "" : ", ") + n.get<std::string>();
         html << "<li>" << escape(names) << "</li>";
       }
       html << "</ol>\n";
       const fs::path png = fs::path(f).replace_extension(".png");
       if (fs::exists(png)) {
-        html << "<p><img src=\"" << link(run_dir, png) << "\" alt=\"affinity of " << escape(f.stem().string())
-             << "\" style=\"max-width:480px\"></p>\n";
+        html << "<p><img src=\"" << link(run_dir, png) << "\" alt=\"affinity of "
+             << escape(f.stem().string()) << "\" style=\"max-width:480px\"></p>\n";
       }
     }
   }
   if (fs::exists(layout.manifest())) {
-    html << "<h2>Teachers</h2>\n<table><tr><th>teacher</th><th>classes</th><th>best mAP</th><th>epoch</th></tr>\n";
+    html << "<h2>Teachers</h2>\n<table><tr><th>teacher</th><th>classes</th><th>best "
+            "mAP</th><th>epoch</th></tr>\n";
     for (const Json& t : read_json_file(layout.manifest())) {
-      html << "<tr><td>" << escape(t["branch"].get<std::string>()) << "_" << t["index"].get<int64_t>() << "</td><td>"
-           << t["classes"].size() << "</td><td>" << fixed(t["best_map"].get<double>()) << "</td><td>"
-           << t["best_epoch"].get<int64_t>() << "</td></tr>\n";
+      html << "<tr><td>" << escape(t["branch"].get<std::string>()) << "_"
+           << t["index"].get<int64_t>() << "</td><td>" << t["classes"].size() << "</td><td>"
+           << fixed(t["best_map"].get<double>()) << "</td><td>" << t["best_epoch"].get<int64_t>()
+           << "</td></tr>\n";
     }
     html << "</table>\n";
   }
   if (!results.is_null()) per_class_section(html, results, classes);
-  html << "<h2>Config</h2>\n<pre>" << escape(read_text(layout.config())) << "</pre>\n</body></html>\n";
+  html << "<h2>Config</h2>\n<pre>" << escape(read_text(layout.config()))
+       << "</pre>\n</body></html>\n";
   const fs::path page = out_dir / "index.html";
   write_file_atomically(page, html.str());
   return page;

@@ -21,18 +21,21 @@ namespace cpsd::vis {
 namespace {
 
 // Stage name -> (job name, metrics.json) for every job directory of the run.
-std::map<std::string, std::vector<std::pair<std::string, fs::path>>> stages_of(const fs::path& run_dir) {
+std::map<std::string, std::vector<std::pair<std::string, fs::path>>> stages_of(
+    const fs::path& run_dir) {
   std::map<std::string, std::vector<std::pair<std::string, fs::path>>> stages;
   std::error_code ec;
   // Stages may be links to another run's (runs that share a baseline or teachers).
-  for (const auto& e : fs::recursive_directory_iterator(run_dir, fs::directory_options::follow_directory_symlink, ec)) {
+  for (const auto& e : fs::recursive_directory_iterator(
+           run_dir, fs::directory_options::follow_directory_symlink, ec)) {
     if (e.path().filename() != engine::RunLayout::metrics_json("").filename()) continue;
     const fs::path job = e.path().parent_path();
     const engine::RunLayout layout(run_dir);
     const std::string stage = job.parent_path().filename() == layout.teachers().filename()
                                   ? "teachers"
-                                  : (job.filename() == layout.baseline().filename() ? "baseline"
-                                                                                     : "student_" + job.filename().string());
+                                  : (job.filename() == layout.baseline().filename()
+                                         ? "baseline"
+                                         : "student_" + job.filename().string());
     stages[stage].emplace_back(job.filename().string(), e.path());
   }
   for (auto& [stage, jobs] : stages) std::sort(jobs.begin(), jobs.end());
@@ -43,7 +46,9 @@ std::map<std::string, std::vector<std::pair<std::string, fs::path>>> stages_of(c
 
 std::vector<fs::path> plot_run(const fs::path& run_dir) {
   const auto stages = stages_of(run_dir);
-  if (stages.empty()) throw ConfigError(run_dir.string() + ": no training metrics found (is it a cpsd run directory?)");
+  if (stages.empty())
+    throw ConfigError(run_dir.string() +
+                      ": no training metrics found (is it a cpsd run directory?)");
   std::vector<fs::path> written;
   for (const auto& [stage, jobs] : stages) {
     Chart loss{stage + ": training loss", "epoch", "loss", {}, false};
@@ -65,7 +70,7 @@ std::vector<fs::path> plot_run(const fs::path& run_dir) {
       loss.series.push_back(l);
       map.series.push_back(m);
       if (jobs.size() == 1) map.series.push_back(e);  // with many teachers, one line each is enough
-      if (lr.series.empty()) {  // the schedule is shared within a stage
+      if (lr.series.empty()) {                        // the schedule is shared within a stage
         if (jobs.size() > 1) r.name = "all jobs";
         lr.series.push_back(r);
       }
@@ -124,7 +129,8 @@ std::vector<CamModel> cam_models_of_run(const fs::path& run_dir, const std::stri
         const auto classes = t["classes"].get<std::vector<std::string>>();
         const bool holds = std::find(classes.begin(), classes.end(), class_name) != classes.end();
         known = known || holds;
-        if (holds && t["branch"] == branch) models.push_back({upper(branch) + " teacher", t["checkpoint"].get<std::string>()});
+        if (holds && t["branch"] == branch)
+          models.push_back({upper(branch) + " teacher", t["checkpoint"].get<std::string>()});
       }
     }
   }
@@ -133,25 +139,30 @@ std::vector<CamModel> cam_models_of_run(const fs::path& run_dir, const std::stri
   } else if (fs::exists(engine::RunLayout::best(layout.baseline()))) {
     models.push_back({"baseline", engine::RunLayout::best(layout.baseline())});
   }
-  if (models.empty()) throw ConfigError(run_dir.string() + ": no teachers or students to show (run `cpsd run` first)");
+  if (models.empty())
+    throw ConfigError(run_dir.string() +
+                      ": no teachers or students to show (run `cpsd run` first)");
   if (fs::exists(layout.manifest()) && !known) {
     throw ConfigError("no teacher of " + run_dir.string() + " predicts '" + class_name + "'");
   }
   return models;
 }
 
-std::vector<double> draw_activation_maps(const std::vector<CamModel>& models, const std::string& class_name,
-                                         const std::vector<std::string>& images, const fs::path& png,
-                                         const Registry& registry, const fs::path& maps_dir) {
+std::vector<double> draw_activation_maps(const std::vector<CamModel>& models,
+                                         const std::string& class_name,
+                                         const std::vector<std::string>& images,
+                                         const fs::path& png, const Registry& registry,
+                                         const fs::path& maps_dir) {
   std::vector<Panel> panels(images.size() * models.size());
   std::vector<double> scores(panels.size());
   for (std::size_t m = 0; m < models.size(); ++m) {
-    engine::SavedModel saved = engine::load_saved_model(models[m].checkpoint, registry, "best", std::nullopt);
+    engine::SavedModel saved =
+        engine::load_saved_model(models[m].checkpoint, registry, "best", std::nullopt);
     const auto& names = saved.meta.class_names;
     const auto it = std::find(names.begin(), names.end(), class_name);
     if (it == names.end()) {
-      throw ConfigError(models[m].checkpoint.string() + " does not predict '" + class_name + "' (it has " +
-                        std::to_string(names.size()) + " classes)");
+      throw ConfigError(models[m].checkpoint.string() + " does not predict '" + class_name +
+                        "' (it has " + std::to_string(names.size()) + " classes)");
     }
     const int64_t index = it - names.begin();
     const data::ImagePipeline pipeline(data::pipeline_options(saved.config, false));
@@ -164,12 +175,14 @@ std::vector<double> draw_activation_maps(const std::vector<CamModel>& models, co
       ActivationMap map = activation_map(*saved.model, input.to(device), index);
       const std::size_t k = i * models.size() + m;
       char caption[96];
-      std::snprintf(caption, sizeof(caption), "%s\n%s %.3f", models[m].title.c_str(), class_name.c_str(), map.score);
+      std::snprintf(caption, sizeof(caption), "%s\n%s %.3f", models[m].title.c_str(),
+                    class_name.c_str(), map.score);
       scores[k] = map.score;
       if (!maps_dir.empty()) {
         std::string column = models[m].title;
         std::replace(column.begin(), column.end(), ' ', '_');
-        write_map_png(maps_dir / (fs::path(images[i]).stem().string() + "_" + column + ".png"), map);
+        write_map_png(maps_dir / (fs::path(images[i]).stem().string() + "_" + column + ".png"),
+                      map);
       }
       panels[k] = Panel{images[i], std::move(map), caption};
     }

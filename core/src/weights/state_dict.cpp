@@ -8,8 +8,8 @@
 
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
-#include <nlohmann/json.hpp>
 #include <torch/serialize.h>
+#include <nlohmann/json.hpp>
 
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/sdk/error.h"
@@ -23,7 +23,9 @@ namespace {
 using weights::PyPtr;
 using weights::PyValue;
 
-[[noreturn]] void bad(const fs::path& path, const std::string& why) { throw ConfigError(path.string() + ": " + why); }
+[[noreturn]] void bad(const fs::path& path, const std::string& why) {
+  throw ConfigError(path.string() + ": " + why);
+}
 
 std::string read_prefix(const fs::path& path, std::size_t n) {
   std::ifstream in(path, std::ios::binary);
@@ -47,10 +49,11 @@ std::string strip_module(std::string name) {
 
 at::ScalarType storage_dtype(const std::string& type) {
   static const std::map<std::string, at::ScalarType> kTypes = {
-      {"FloatStorage", at::kFloat},     {"DoubleStorage", at::kDouble}, {"HalfStorage", at::kHalf},
-      {"BFloat16Storage", at::kBFloat16}, {"LongStorage", at::kLong},   {"IntStorage", at::kInt},
-      {"ShortStorage", at::kShort},     {"CharStorage", at::kChar},     {"ByteStorage", at::kByte},
-      {"BoolStorage", at::kBool}};
+      {"FloatStorage", at::kFloat}, {"DoubleStorage", at::kDouble},
+      {"HalfStorage", at::kHalf},   {"BFloat16Storage", at::kBFloat16},
+      {"LongStorage", at::kLong},   {"IntStorage", at::kInt},
+      {"ShortStorage", at::kShort}, {"CharStorage", at::kChar},
+      {"ByteStorage", at::kByte},   {"BoolStorage", at::kBool}};
   auto it = kTypes.find(type);
   if (it == kTypes.end()) throw std::runtime_error("unsupported tensor storage type " + type);
   return it->second;
@@ -74,7 +77,8 @@ bool holds_tensors_directly(const PyPtr& dict) {
 
 StateDict from_pickle(const PyPtr& root, const fs::path& path, const std::string& entry) {
   if (root->type == PyValue::Type::object) {
-    bad(path, "holds a pickled Python object (" + root->text + "), not a state dict; save model.state_dict() instead");
+    bad(path, "holds a pickled Python object (" + root->text +
+                  "), not a state dict; save model.state_dict() instead");
   }
   if (root->type != PyValue::Type::dict) bad(path, "does not hold a dict of tensors");
   PyPtr chosen;
@@ -83,7 +87,8 @@ StateDict from_pickle(const PyPtr& root, const fs::path& path, const std::string
                     : std::vector<std::string>{entry};
   for (const std::string& name : preferred) {
     for (const auto& [k, v] : root->entries) {
-      if (!chosen && k->text == name && v->type == PyValue::Type::dict && holds_tensors_directly(v)) chosen = v;
+      if (!chosen && k->text == name && v->type == PyValue::Type::dict && holds_tensors_directly(v))
+        chosen = v;
     }
   }
   if (!chosen && !entry.empty()) bad(path, "has no entry '" + entry + "' holding tensors");
@@ -99,7 +104,8 @@ StateDict read_torch_zip(const fs::path& path, const std::string& entry) {
   try {
     reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path.string());
   } catch (const c10::Error& e) {
-    bad(path, std::string("not a readable zip archive (truncated?): ") + e.what_without_backtrace());
+    bad(path,
+        std::string("not a readable zip archive (truncated?): ") + e.what_without_backtrace());
   }
   if (reader->hasRecord("constants.pkl")) {
     // A cpsd checkpoint (LibTorch's archive format).
@@ -124,16 +130,19 @@ StateDict read_torch_zip(const fs::path& path, const std::string& entry) {
     walk(part, "");
     return out;
   }
-  if (!reader->hasRecord("data.pkl")) bad(path, "is a zip archive without data.pkl: not a PyTorch file");
+  if (!reader->hasRecord("data.pkl"))
+    bad(path, "is a zip archive without data.pkl: not a PyTorch file");
   auto [pickle_data, pickle_size] = reader->getRecord("data.pkl");
   const std::string pickle(static_cast<const char*>(pickle_data.get()), pickle_size);
-  const weights::StorageLoader storages = [&](const std::string& key, const std::string& type, int64_t numel) {
+  const weights::StorageLoader storages = [&](const std::string& key, const std::string& type,
+                                              int64_t numel) {
     const std::string record = "data/" + key;
     if (!reader->hasRecord(record)) throw std::runtime_error("missing tensor data " + record);
     auto [data, size] = reader->getRecord(record);
     const at::ScalarType dtype = storage_dtype(type);
     const auto expected = static_cast<std::size_t>(numel) * at::elementSize(dtype);
-    if (size < expected) throw std::runtime_error("tensor data " + record + " is shorter than its storage");
+    if (size < expected)
+      throw std::runtime_error("tensor data " + record + " is shorter than its storage");
     return at::from_blob(data.get(), {numel}, at::TensorOptions().dtype(dtype)).clone();
   };
   try {
@@ -151,7 +160,8 @@ StateDict read_safetensors(const fs::path& path) {
   if (!in.read(reinterpret_cast<char*>(size_bytes), 8)) bad(path, "truncated safetensors header");
   for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | size_bytes[i];
   const auto file_size = static_cast<uint64_t>(fs::file_size(path));
-  if (header_size > file_size - 8) bad(path, "safetensors header longer than the file (truncated?)");
+  if (header_size > file_size - 8)
+    bad(path, "safetensors header longer than the file (truncated?)");
   std::string header(header_size, '\0');
   in.read(header.data(), static_cast<std::streamsize>(header_size));
   nlohmann::json meta;
@@ -161,8 +171,9 @@ StateDict read_safetensors(const fs::path& path) {
     bad(path, std::string("invalid safetensors header: ") + e.what());
   }
   static const std::map<std::string, at::ScalarType> kTypes = {
-      {"F32", at::kFloat}, {"F64", at::kDouble}, {"F16", at::kHalf}, {"BF16", at::kBFloat16}, {"I64", at::kLong},
-      {"I32", at::kInt},   {"I16", at::kShort},  {"I8", at::kChar},  {"U8", at::kByte},       {"BOOL", at::kBool}};
+      {"F32", at::kFloat}, {"F64", at::kDouble}, {"F16", at::kHalf},  {"BF16", at::kBFloat16},
+      {"I64", at::kLong},  {"I32", at::kInt},    {"I16", at::kShort}, {"I8", at::kChar},
+      {"U8", at::kByte},   {"BOOL", at::kBool}};
   const uint64_t data_start = 8 + header_size;
   StateDict out;
   std::vector<std::pair<uint64_t, std::string>> order;
@@ -174,12 +185,14 @@ StateDict read_safetensors(const fs::path& path) {
   for (const auto& [begin_offset, name] : order) {
     const auto& info = meta[name];
     auto type = kTypes.find(info.at("dtype").get<std::string>());
-    if (type == kTypes.end()) bad(path, "tensor " + name + " has unsupported dtype " + info.at("dtype").dump());
+    if (type == kTypes.end())
+      bad(path, "tensor " + name + " has unsupported dtype " + info.at("dtype").dump());
     const std::vector<int64_t> shape = info.at("shape").get<std::vector<int64_t>>();
     const uint64_t end = info.at("data_offsets").at(1).get<uint64_t>();
     int64_t numel = 1;
     for (int64_t d : shape) numel *= d;
-    if (end < begin_offset || end - begin_offset != static_cast<uint64_t>(numel) * at::elementSize(type->second) ||
+    if (end < begin_offset ||
+        end - begin_offset != static_cast<uint64_t>(numel) * at::elementSize(type->second) ||
         data_start + end > file_size) {
       bad(path, "tensor " + name + " has inconsistent offsets (truncated file?)");
     }
@@ -200,9 +213,12 @@ StateDict read_state_dict(const fs::path& path, const std::string& entry) {
   StateDict raw;
   if (head.rfind("PK\x03\x04", 0) == 0) {
     raw = read_torch_zip(path, entry);
-  } else if (head.size() >= 2 && static_cast<uint8_t>(head[0]) == 0x80 && static_cast<uint8_t>(head[1]) <= 5) {
-    bad(path, "is a legacy (pre-1.6, non-zip) PyTorch file; convert it once with "
-              "`python3 scripts/convert_checkpoint.py " + path.string() + " OUT.pth`");
+  } else if (head.size() >= 2 && static_cast<uint8_t>(head[0]) == 0x80 &&
+             static_cast<uint8_t>(head[1]) <= 5) {
+    bad(path,
+        "is a legacy (pre-1.6, non-zip) PyTorch file; convert it once with "
+        "`python3 scripts/convert_checkpoint.py " +
+            path.string() + " OUT.pth`");
   } else if (path.extension() == ".safetensors" || (head.size() > 8 && head[8] == '{')) {
     raw = read_safetensors(path);
   } else {
@@ -215,12 +231,13 @@ StateDict read_state_dict(const fs::path& path, const std::string& entry) {
 
 std::string LoadReport::summary() const {
   std::ostringstream out;
-  out << matched.size() << " matched, " << missing.size() << " missing, " << unexpected.size() << " unexpected, "
-      << mismatched.size() << " with another shape";
+  out << matched.size() << " matched, " << missing.size() << " missing, " << unexpected.size()
+      << " unexpected, " << mismatched.size() << " with another shape";
   return out.str();
 }
 
-LoadReport load_state_dict(torch::nn::Module& module, const StateDict& weights, const std::string& prefix,
+LoadReport load_state_dict(torch::nn::Module& module, const StateDict& weights,
+                           const std::string& prefix,
                            const std::vector<std::string>& drop_prefixes) {
   std::map<std::string, at::Tensor> targets;
   for (const auto& p : module.named_parameters()) targets[p.key()] = p.value();

@@ -29,10 +29,12 @@ PyPtr make_text(Type t, std::string s) {
 }
 
 std::vector<int64_t> int_tuple(const PyPtr& v, const char* what) {
-  if (v->type != Type::tuple && v->type != Type::list) throw std::runtime_error(std::string(what) + " is not a tuple");
+  if (v->type != Type::tuple && v->type != Type::list)
+    throw std::runtime_error(std::string(what) + " is not a tuple");
   std::vector<int64_t> out;
   for (const PyPtr& i : v->items) {
-    if (i->type != Type::integer) throw std::runtime_error(std::string(what) + " holds a non-integer");
+    if (i->type != Type::integer)
+      throw std::runtime_error(std::string(what) + " holds a non-integer");
     out.push_back(i->integer);
   }
   return out;
@@ -40,7 +42,8 @@ std::vector<int64_t> int_tuple(const PyPtr& v, const char* what) {
 
 // torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks, ...)
 PyPtr rebuild_tensor(const PyPtr& args) {
-  if (args->type != Type::tuple || args->items.size() < 4 || args->items[0]->type != Type::storage) {
+  if (args->type != Type::tuple || args->items.size() < 4 ||
+      args->items[0]->type != Type::storage) {
     throw std::runtime_error("unexpected arguments to _rebuild_tensor");
   }
   const at::Tensor& storage = args->items[0]->tensor;
@@ -50,8 +53,10 @@ PyPtr rebuild_tensor(const PyPtr& args) {
   bool empty = false;
   int64_t last = offset;
   for (std::size_t d = 0; d < size.size(); ++d) {
-    if (size[d] == 0) empty = true;
-    else last += (size[d] - 1) * stride[d];
+    if (size[d] == 0)
+      empty = true;
+    else
+      last += (size[d] - 1) * stride[d];
   }
   if (size.size() != stride.size() || (!empty && last >= storage.numel())) {
     throw std::runtime_error("a tensor reaches past the end of its storage");
@@ -63,32 +68,59 @@ PyPtr rebuild_tensor(const PyPtr& args) {
 
 class Unpickler {
  public:
-  Unpickler(const std::string& data, const StorageLoader& storages) : data_(data), storages_(storages) {}
+  Unpickler(const std::string& data, const StorageLoader& storages)
+      : data_(data), storages_(storages) {}
 
   PyPtr run() {
     while (true) {
       const uint8_t op = byte();
       switch (op) {
-        case 0x80: byte(); break;                                    // PROTO
-        case 0x95: bytes(8); break;                                  // FRAME
-        case '.': return pop();                                      // STOP
-        case '(': marks_.push_back(stack_.size()); break;            // MARK
-        case '}': stack_.push_back(make(Type::dict)); break;         // EMPTY_DICT
-        case ']': stack_.push_back(make(Type::list)); break;         // EMPTY_LIST
-        case ')': stack_.push_back(make(Type::tuple)); break;        // EMPTY_TUPLE
-        case 'N': stack_.push_back(make(Type::none)); break;
-        case 0x88: case 0x89: {                                      // NEWTRUE, NEWFALSE
+        case 0x80:
+          byte();
+          break;  // PROTO
+        case 0x95:
+          bytes(8);
+          break;  // FRAME
+        case '.':
+          return pop();  // STOP
+        case '(':
+          marks_.push_back(stack_.size());
+          break;  // MARK
+        case '}':
+          stack_.push_back(make(Type::dict));
+          break;  // EMPTY_DICT
+        case ']':
+          stack_.push_back(make(Type::list));
+          break;  // EMPTY_LIST
+        case ')':
+          stack_.push_back(make(Type::tuple));
+          break;  // EMPTY_TUPLE
+        case 'N':
+          stack_.push_back(make(Type::none));
+          break;
+        case 0x88:
+        case 0x89: {  // NEWTRUE, NEWFALSE
           auto v = make(Type::boolean);
           v->boolean = op == 0x88;
           stack_.push_back(v);
           break;
         }
-        case 'J': stack_.push_back(make_int(static_cast<int32_t>(little(4)))); break;  // BININT
-        case 'K': stack_.push_back(make_int(static_cast<int64_t>(little(1)))); break;  // BININT1
-        case 'M': stack_.push_back(make_int(static_cast<int64_t>(little(2)))); break;  // BININT2
-        case 0x8a: stack_.push_back(make_int(long_int(byte()))); break;                // LONG1
-        case 0x8b: stack_.push_back(make_int(long_int(little(4)))); break;             // LONG4
-        case 'G': {                                                                     // BINFLOAT
+        case 'J':
+          stack_.push_back(make_int(static_cast<int32_t>(little(4))));
+          break;  // BININT
+        case 'K':
+          stack_.push_back(make_int(static_cast<int64_t>(little(1))));
+          break;  // BININT1
+        case 'M':
+          stack_.push_back(make_int(static_cast<int64_t>(little(2))));
+          break;  // BININT2
+        case 0x8a:
+          stack_.push_back(make_int(long_int(byte())));
+          break;  // LONG1
+        case 0x8b:
+          stack_.push_back(make_int(long_int(little(4))));
+          break;     // LONG4
+        case 'G': {  // BINFLOAT
           uint64_t bits = 0;
           for (int i = 0; i < 8; ++i) bits = (bits << 8) | byte();
           auto v = make(Type::floating);
@@ -96,80 +128,117 @@ class Unpickler {
           stack_.push_back(v);
           break;
         }
-        case 'X': stack_.push_back(make_text(Type::string, bytes(little(4)))); break;    // BINUNICODE
-        case 0x8c: stack_.push_back(make_text(Type::string, bytes(byte()))); break;      // SHORT_BINUNICODE
-        case 0x8d: stack_.push_back(make_text(Type::string, bytes(little(8)))); break;   // BINUNICODE8
-        case 'T': stack_.push_back(make_text(Type::string, bytes(little(4)))); break;    // BINSTRING
-        case 'U': stack_.push_back(make_text(Type::string, bytes(byte()))); break;       // SHORT_BINSTRING
-        case 'B': stack_.push_back(make_text(Type::bytes, bytes(little(4)))); break;     // BINBYTES
-        case 'C': stack_.push_back(make_text(Type::bytes, bytes(byte()))); break;        // SHORT_BINBYTES
-        case 'q': memo_[little(1)] = top(); break;                                       // BINPUT
-        case 'r': memo_[little(4)] = top(); break;                                       // LONG_BINPUT
-        case 0x94: memo_[memo_.size()] = top(); break;                                   // MEMOIZE
-        case 'h': stack_.push_back(memo(little(1))); break;                              // BINGET
-        case 'j': stack_.push_back(memo(little(4))); break;                              // LONG_BINGET
-        case 'c': {                                                                      // GLOBAL
+        case 'X':
+          stack_.push_back(make_text(Type::string, bytes(little(4))));
+          break;  // BINUNICODE
+        case 0x8c:
+          stack_.push_back(make_text(Type::string, bytes(byte())));
+          break;  // SHORT_BINUNICODE
+        case 0x8d:
+          stack_.push_back(make_text(Type::string, bytes(little(8))));
+          break;  // BINUNICODE8
+        case 'T':
+          stack_.push_back(make_text(Type::string, bytes(little(4))));
+          break;  // BINSTRING
+        case 'U':
+          stack_.push_back(make_text(Type::string, bytes(byte())));
+          break;  // SHORT_BINSTRING
+        case 'B':
+          stack_.push_back(make_text(Type::bytes, bytes(little(4))));
+          break;  // BINBYTES
+        case 'C':
+          stack_.push_back(make_text(Type::bytes, bytes(byte())));
+          break;  // SHORT_BINBYTES
+        case 'q':
+          memo_[little(1)] = top();
+          break;  // BINPUT
+        case 'r':
+          memo_[little(4)] = top();
+          break;  // LONG_BINPUT
+        case 0x94:
+          memo_[memo_.size()] = top();
+          break;  // MEMOIZE
+        case 'h':
+          stack_.push_back(memo(little(1)));
+          break;  // BINGET
+        case 'j':
+          stack_.push_back(memo(little(4)));
+          break;     // LONG_BINGET
+        case 'c': {  // GLOBAL
           const std::string module = line(), name = line();
           stack_.push_back(make_text(Type::global, module + "." + name));
           break;
         }
-        case 0x93: {                                                                     // STACK_GLOBAL
+        case 0x93: {  // STACK_GLOBAL
           const PyPtr name = pop(), module = pop();
           stack_.push_back(make_text(Type::global, module->text + "." + name->text));
           break;
         }
-        case 't': stack_.push_back(collect(Type::tuple)); break;                         // TUPLE
-        case 0x85: case 0x86: case 0x87: {                                               // TUPLE1..3
+        case 't':
+          stack_.push_back(collect(Type::tuple));
+          break;  // TUPLE
+        case 0x85:
+        case 0x86:
+        case 0x87: {  // TUPLE1..3
           auto t = make(Type::tuple);
           t->items.resize(op - 0x84);
           for (std::size_t i = t->items.size(); i > 0; --i) t->items[i - 1] = pop();
           stack_.push_back(t);
           break;
         }
-        case 'l': stack_.push_back(collect(Type::list)); break;                          // LIST
-        case 'a': {                                                                      // APPEND
+        case 'l':
+          stack_.push_back(collect(Type::list));
+          break;     // LIST
+        case 'a': {  // APPEND
           const PyPtr v = pop();
           top()->items.push_back(v);
           break;
         }
-        case 'e': {                                                                      // APPENDS
+        case 'e': {  // APPENDS
           const PyPtr items = collect(Type::list);
           auto& target = top()->items;
           target.insert(target.end(), items->items.begin(), items->items.end());
           break;
         }
-        case 'd': {                                                                      // DICT
+        case 'd': {  // DICT
           const PyPtr items = collect(Type::list);
           auto d = make(Type::dict);
           add_pairs(d, items->items);
           stack_.push_back(d);
           break;
         }
-        case 's': {                                                                      // SETITEM
+        case 's': {  // SETITEM
           const PyPtr value = pop(), key = pop();
           top()->entries.emplace_back(key, value);
           break;
         }
-        case 'u': {                                                                      // SETITEMS
+        case 'u': {  // SETITEMS
           const PyPtr items = collect(Type::list);
           add_pairs(top(), items->items);
           break;
         }
-        case 'R': {                                                                      // REDUCE
+        case 'R': {  // REDUCE
           const PyPtr args = pop(), callable = pop();
           stack_.push_back(reduce(callable, args));
           break;
         }
-        case 0x81: {                                                                     // NEWOBJ
+        case 0x81: {  // NEWOBJ
           pop();
           const PyPtr cls = pop();
-          stack_.push_back(cls->text == "collections.OrderedDict" ? make(Type::dict) : make_text(Type::object, cls->text));
+          stack_.push_back(cls->text == "collections.OrderedDict"
+                               ? make(Type::dict)
+                               : make_text(Type::object, cls->text));
           break;
         }
-        case 'b': pop(); break;  // BUILD: an object's state (e.g. a state dict's _metadata): not needed
-        case 'Q': stack_.push_back(persistent(pop())); break;                            // BINPERSID
+        case 'b':
+          pop();
+          break;  // BUILD: an object's state (e.g. a state dict's _metadata): not needed
+        case 'Q':
+          stack_.push_back(persistent(pop()));
+          break;  // BINPERSID
         default:
-          throw std::runtime_error("unsupported pickle opcode 0x" + hex(op) + " at byte " + std::to_string(pos_ - 1));
+          throw std::runtime_error("unsupported pickle opcode 0x" + hex(op) + " at byte " +
+                                   std::to_string(pos_ - 1));
       }
     }
   }
@@ -180,7 +249,8 @@ class Unpickler {
     return static_cast<uint8_t>(data_[pos_++]);
   }
   std::string bytes(uint64_t n) {
-    if (n > data_.size() - pos_) throw std::runtime_error("pickle data ends early (truncated file?)");
+    if (n > data_.size() - pos_)
+      throw std::runtime_error("pickle data ends early (truncated file?)");
     std::string out = data_.substr(pos_, n);
     pos_ += n;
     return out;
@@ -194,13 +264,16 @@ class Unpickler {
     if (n > 8) throw std::runtime_error("integer too large for a state dict");
     const std::string b = bytes(n);
     uint64_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(b[i])) << (8 * i);
-    if (n > 0 && n < 8 && (static_cast<uint8_t>(b[n - 1]) & 0x80)) v |= ~uint64_t{0} << (8 * n);  // sign
+    for (std::size_t i = 0; i < n; ++i)
+      v |= static_cast<uint64_t>(static_cast<uint8_t>(b[i])) << (8 * i);
+    if (n > 0 && n < 8 && (static_cast<uint8_t>(b[n - 1]) & 0x80))
+      v |= ~uint64_t{0} << (8 * n);  // sign
     return static_cast<int64_t>(v);
   }
   std::string line() {
     const auto end = data_.find('\n', pos_);
-    if (end == std::string::npos) throw std::runtime_error("pickle data ends early (truncated file?)");
+    if (end == std::string::npos)
+      throw std::runtime_error("pickle data ends early (truncated file?)");
     std::string out = data_.substr(pos_, end - pos_);
     pos_ = end + 1;
     return out;
@@ -235,12 +308,15 @@ class Unpickler {
   }
   static void add_pairs(const PyPtr& dict, const std::vector<PyPtr>& flat) {
     if (dict->type != Type::dict) return;  // items of an opaque object: ignored
-    for (std::size_t i = 0; i + 1 < flat.size(); i += 2) dict->entries.emplace_back(flat[i], flat[i + 1]);
+    for (std::size_t i = 0; i + 1 < flat.size(); i += 2)
+      dict->entries.emplace_back(flat[i], flat[i + 1]);
   }
   PyPtr reduce(const PyPtr& callable, const PyPtr& args) {
     const std::string& f = callable->text;
-    if (f == "torch._utils._rebuild_tensor_v2" || f == "torch._utils._rebuild_tensor") return rebuild_tensor(args);
-    if (f == "torch._utils._rebuild_parameter" || f == "torch._utils._rebuild_parameter_with_state") {
+    if (f == "torch._utils._rebuild_tensor_v2" || f == "torch._utils._rebuild_tensor")
+      return rebuild_tensor(args);
+    if (f == "torch._utils._rebuild_parameter" ||
+        f == "torch._utils._rebuild_parameter_with_state") {
       if (!args->items.empty() && args->items[0]->type == Type::tensor) return args->items[0];
     }
     // LibTorch's own pickler (torch::pickle_save) tags typed containers.

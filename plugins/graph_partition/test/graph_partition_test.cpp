@@ -29,9 +29,8 @@ const Registry& registry() {
 
 Partition run(const std::string& name, const LabelStatistics& s, int64_t k, uint64_t seed = 0,
               const std::string& options = "") {
-  auto d = registry().create_decomposer(name,
-                                        DecomposerArgs{plugin_options(registry(), Kind::decomposer,
-                                                                      name, options)});
+  auto d = registry().create_decomposer(
+      name, DecomposerArgs{plugin_options(registry(), Kind::decomposer, name, options)});
   return d->decompose(s, k, seed);
 }
 
@@ -120,7 +119,8 @@ TEST(Dgp, GroupsLabelsThatNeverMeet) {
   for (const auto& g : run("cgp", s, 4).groups) {
     const std::set<int64_t> members(g.begin(), g.end());
     for (int64_t c = 0; c < 8; c += 2) {
-      EXPECT_FALSE(members.count(c) && members.count(c + 1)) << "cgp grouped " << c << ", " << c + 1;
+      EXPECT_FALSE(members.count(c) && members.count(c + 1))
+          << "cgp grouped " << c << ", " << c + 1;
     }
   }
 }
@@ -152,8 +152,8 @@ TEST(Decomposers, InvalidKIsAConfigError) {
 
 TEST(Decomposers, ZeroCountAndIsolatedClassesGiveNoNaN) {
   // Class 6 never appears; class 7 appears only alone.
-  std::vector<std::vector<int64_t>> images = {{0, 1}, {0, 1}, {1, 2}, {3, 4}, {4, 5}, {3, 5},
-                                              {7},    {7},    {0, 2}, {3, 4}};
+  std::vector<std::vector<int64_t>> images = {{0, 1}, {0, 1}, {1, 2}, {3, 4}, {4, 5},
+                                              {3, 5}, {7},    {7},    {0, 2}, {3, 4}};
   const LabelStatistics s = count_label_statistics(names(8), images);
   ASSERT_EQ(s.counts[6], 0);
   for (const char* name : {"cgp", "dgp", "random"}) {

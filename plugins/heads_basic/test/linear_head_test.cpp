@@ -19,9 +19,9 @@ std::shared_ptr<Head> make_linear(double dropout, double init_std, int64_t class
     return pm;
   }();
   HeadArgs args;
-  args.options = plugin_options(m->registry(), Kind::head, "linear",
-                                "dropout = " + std::to_string(dropout) +
-                                    "\ninit_std = " + std::to_string(init_std) + "\n");
+  args.options = plugin_options(
+      m->registry(), Kind::head, "linear",
+      "dropout = " + std::to_string(dropout) + "\ninit_std = " + std::to_string(init_std) + "\n");
   args.features = {{6, 32, "layer4"}};
   args.num_classes = classes;
   args.class_names.assign(classes, "c");

@@ -23,8 +23,8 @@ const Registry& registry() {
 }
 
 std::shared_ptr<Loss> make(const std::string& name, const std::string& options, int64_t classes) {
-  return registry().create_loss(name,
-                                LossArgs{plugin_options(registry(), Kind::loss, name, options), classes});
+  return registry().create_loss(
+      name, LossArgs{plugin_options(registry(), Kind::loss, name, options), classes});
 }
 
 // The asymmetric loss written out element by element, as in the ASL paper.
@@ -125,13 +125,16 @@ TEST(SoftmaxCrossEntropy, MatchesLibTorchWithAndWithoutSmoothing) {
   EXPECT_NEAR(plain->forward({logits, one_hot, {}, {}}).total.item<double>(),
               torch::cross_entropy_loss(logits, labels).item<double>(), 1e-5);
   auto smooth = make("softmax_ce", "label_smoothing = 0.1\n", 10);
-  EXPECT_NEAR(smooth->forward({logits, one_hot, {}, {}}).total.item<double>(),
-              torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Mean, -100, 0.1).item<double>(), 1e-5);
+  EXPECT_NEAR(
+      smooth->forward({logits, one_hot, {}, {}}).total.item<double>(),
+      torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Mean, -100, 0.1).item<double>(),
+      1e-5);
   // An image without a label does not count.
   torch::Tensor partial = one_hot.clone();
   partial[0].zero_();
   EXPECT_NEAR(plain->forward({logits, partial, {}, {}}).total.item<double>(),
-              torch::cross_entropy_loss(logits.slice(0, 1), labels.slice(0, 1)).item<double>(), 1e-5);
+              torch::cross_entropy_loss(logits.slice(0, 1), labels.slice(0, 1)).item<double>(),
+              1e-5);
   EXPECT_THROW(make("softmax_ce", "label_smoothing = 1.0\n", 10), ConfigError);
 }
 
@@ -159,7 +162,8 @@ double distill_reference(const std::string& metric, const torch::Tensor& s, cons
         const double q = std::exp(b / temperature) / zt, p = std::exp(a / temperature) / zs;
         term = q * (std::log(q) - std::log(p)) * temperature * temperature;
       } else {
-        const double y = 1 / (1 + std::exp(-b / temperature)), x = 1 / (1 + std::exp(-a / temperature));
+        const double y = 1 / (1 + std::exp(-b / temperature)),
+                     x = 1 / (1 + std::exp(-a / temperature));
         term = -(y * std::log(x) + (1 - y) * std::log(1 - x)) * temperature * temperature;
       }
       total += w[static_cast<std::size_t>(j)] * term;
@@ -178,8 +182,8 @@ TEST(DistillationLoss, PerClassWeightsMultiplyEachTermOfItsBranch) {
   const std::vector<double> ones(5, 1.0);
   for (const char* metric : {"mse", "kl", "bce"}) {
     for (const char* reduction : {"sum", "mean"}) {
-      const std::string options = std::string("metric = \"") + metric + "\"\nreduction = \"" + reduction +
-                                  "\"\nweight = 0.5\ntemperature = 2.0\n";
+      const std::string options = std::string("metric = \"") + metric + "\"\nreduction = \"" +
+                                  reduction + "\"\nweight = 0.5\ntemperature = 2.0\n";
       auto loss = make("distill", options, 5);
       const bool mean = std::string(reduction) == "mean";
       // 0.5 split over two branches; the CGP branch weighted per class, DGP not.
@@ -194,10 +198,13 @@ TEST(DistillationLoss, PerClassWeightsMultiplyEachTermOfItsBranch) {
   }
   // A class of weight 0 gets no gradient from its branch.
   torch::Tensor student = s.clone().requires_grad_(true);
-  make("distill", "metric = \"mse\"\n", 5)->forward({student, y, {}, {{"cgp", cgp, weights}}}).total.backward();
+  make("distill", "metric = \"mse\"\n", 5)
+      ->forward({student, y, {}, {{"cgp", cgp, weights}}})
+      .total.backward();
   EXPECT_TRUE(torch::equal(student.grad().select(1, 1), torch::zeros({4})));
   EXPECT_GT(student.grad().select(1, 0).abs().sum().item<double>(), 0);
-  EXPECT_THROW(make("distill", "", 5)->forward({s, y, {}, {{"cgp", cgp, torch::ones({4})}}}), c10::Error);
+  EXPECT_THROW(make("distill", "", 5)->forward({s, y, {}, {{"cgp", cgp, torch::ones({4})}}}),
+               c10::Error);
 }
 
 }  // namespace

@@ -22,14 +22,16 @@ class FrequencyDecomposer final : public cpsd::Decomposer {
 
   // Classes sorted by their image count (ties by index, so the result is deterministic
   // without the seed), then cut into k runs of near-equal length.
-  cpsd::Partition decompose(const cpsd::LabelStatistics& stats, int64_t k, uint64_t /*seed*/) const override {
+  cpsd::Partition decompose(const cpsd::LabelStatistics& stats, int64_t k,
+                            uint64_t /*seed*/) const override {
     cpsd::validate_statistics(stats);
     cpsd::validate_group_count(stats, k);
     const int64_t m = stats.num_classes();
     std::vector<int64_t> order(static_cast<std::size_t>(m));
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-      const double na = stats.counts[static_cast<std::size_t>(a)], nb = stats.counts[static_cast<std::size_t>(b)];
+      const double na = stats.counts[static_cast<std::size_t>(a)],
+                   nb = stats.counts[static_cast<std::size_t>(b)];
       return rarest_first_ ? na < nb : na > nb;
     });
     cpsd::Partition out;

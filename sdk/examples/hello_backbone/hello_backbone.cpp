@@ -13,11 +13,14 @@ class HelloCnn final : public cpsd::Backbone {
   // Every option is read from args.options; its defaults are kDefaults below.
   explicit HelloCnn(const cpsd::BackboneArgs& args) : width_(args.options.get_int("width")) {
     if (width_ < 1 || width_ > 1024) args.options.fail("width", "must be in 1..1024");
-    conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, width_, 3)
-                                                            .stride(2).padding(1).bias(false)));
+    conv1_ = register_module(
+        "conv1",
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(3, width_, 3).stride(2).padding(1).bias(false)));
     bn1_ = register_module("bn1", torch::nn::BatchNorm2d(width_));
-    conv2_ = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(width_, 2 * width_, 3)
-                                                            .stride(2).padding(1).bias(false)));
+    conv2_ = register_module(
+        "conv2",
+        torch::nn::Conv2d(
+            torch::nn::Conv2dOptions(width_, 2 * width_, 3).stride(2).padding(1).bias(false)));
     bn2_ = register_module("bn2", torch::nn::BatchNorm2d(2 * width_));
     cpsd::plugin::log_debug("hello_cnn built with width " + std::to_string(width_));
   }

@@ -19,7 +19,8 @@ CPSD_CORE_API void write_file_atomically(const std::filesystem::path& path, std:
 /// `path`, which then replaces `path` (an existing `path` is removed first only when
 /// `overwrite`; otherwise ConfigError before `fill` runs). When `fill` throws, the temporary
 /// directory is removed and the exception passes on; `path` is untouched.
-CPSD_CORE_API void build_directory_atomically(const std::filesystem::path& path, bool overwrite,
-                                              const std::function<void(const std::filesystem::path&)>& fill);
+CPSD_CORE_API void build_directory_atomically(
+    const std::filesystem::path& path, bool overwrite,
+    const std::function<void(const std::filesystem::path&)>& fill);
 
 }  // namespace cpsd

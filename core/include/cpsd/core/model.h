@@ -42,9 +42,9 @@ class CPSD_CORE_API MultiLabelModel : public torch::nn::Module {
 /// adapt_pretrained(). Shape mismatches in the head are
 /// expected (another class count) and leave it as initialised. ConfigError if no backbone
 /// weight matched.
-CPSD_CORE_API std::pair<LoadReport, LoadReport> load_pretrained(MultiLabelModel& model, const StateDict& weights,
-                                                                const std::vector<std::string>& renames,
-                                                                const std::string& source);
+CPSD_CORE_API std::pair<LoadReport, LoadReport> load_pretrained(
+    MultiLabelModel& model, const StateDict& weights, const std::vector<std::string>& renames,
+    const std::string& source);
 
 /// Builds the backbone and head selected by `config` (model.backbone, model.head) with
 /// their options, for the given classes (a teacher's subset or the full label set), and

@@ -14,14 +14,14 @@ namespace cpsd {
 
 /// A partition of a label set into sub-tasks, with where it came from.
 struct LabelPartition {
-  std::vector<std::string> class_names;       ///< the full label set, m names
+  std::vector<std::string> class_names;  ///< the full label set, m names
   /// k groups; the position of a class in its group is its output index in that group's
   /// teacher (ascending class order for every cpsd decomposer).
   std::vector<std::vector<int64_t>> groups;
-  std::string decomposer;        ///< e.g. "cgp"; "" when read from the reference format
+  std::string decomposer;           ///< e.g. "cgp"; "" when read from the reference format
   std::string options_json = "{}";  ///< the decomposer's resolved options as a JSON object
   uint64_t seed = 0;
-  std::string statistics_hash;   ///< statistics_hash() of the statistics it was cut from
+  std::string statistics_hash;  ///< statistics_hash() of the statistics it was cut from
   std::vector<std::pair<std::string, double>> diagnostics;
   int64_t k() const { return static_cast<int64_t>(groups.size()); }
 };
@@ -40,8 +40,8 @@ CPSD_CORE_API void check_partition(const std::vector<std::vector<int64_t>>& grou
                                    const std::string& who);
 
 /// Writes atomically in the given format.
-CPSD_CORE_API void write_partition(const LabelPartition& partition, const std::filesystem::path& path,
-                                   PartitionFormat format);
+CPSD_CORE_API void write_partition(const LabelPartition& partition,
+                                   const std::filesystem::path& path, PartitionFormat format);
 
 /// Reads either format (told apart by the top-level JSON type). The reference format holds
 /// no names: they come from `class_names` when given (its size must cover every index),

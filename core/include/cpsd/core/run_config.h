@@ -28,8 +28,8 @@ class CPSD_CORE_API RunConfig {
  public:
   /// Reads `path`. `overrides` are "a.b.c=value" (the value is TOML; a bare word is a
   /// string). Throws ConfigError on any mistake, before anything is built.
-  static RunConfig load(const std::filesystem::path& path, const std::vector<std::string>& overrides,
-                        const Registry& registry);
+  static RunConfig load(const std::filesystem::path& path,
+                        const std::vector<std::string>& overrides, const Registry& registry);
   /// Same from TOML text; `name` stands for the file in messages and bases resolve from
   /// the current directory.
   static RunConfig parse(std::string_view toml_text, const std::string& name,

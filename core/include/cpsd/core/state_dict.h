@@ -29,7 +29,8 @@ using StateDict = std::vector<std::pair<std::string, at::Tensor>>;
 /// level. Every "module." (DataParallel, DDP, EMA of DataParallel) is removed from names.
 /// A legacy (pre-1.6, non-zip) PyTorch file is refused with a ConfigError that names
 /// scripts/convert_checkpoint.py. Truncated or foreign files: ConfigError naming the file.
-CPSD_CORE_API StateDict read_state_dict(const std::filesystem::path& path, const std::string& entry = "");
+CPSD_CORE_API StateDict read_state_dict(const std::filesystem::path& path,
+                                        const std::string& entry = "");
 
 /// What loading matched.
 struct CPSD_CORE_API LoadReport {
@@ -50,7 +51,8 @@ CPSD_CORE_API LoadReport load_state_dict(torch::nn::Module& module, const StateD
 
 /// Writes `module`'s parameters and buffers as a dict of tensors that Python's
 /// torch.load() reads (zip format), names prefixed by nothing. Atomic.
-CPSD_CORE_API void export_state_dict(const torch::nn::Module& module, const std::filesystem::path& path,
-                                     const std::vector<std::pair<std::string, std::string>>& renames = {});
+CPSD_CORE_API void export_state_dict(
+    const torch::nn::Module& module, const std::filesystem::path& path,
+    const std::vector<std::pair<std::string, std::string>>& renames = {});
 
 }  // namespace cpsd

@@ -24,7 +24,7 @@ struct FeatureInfo {
 
 /// Input the backbone's weights expect: the data half of a timm pretrained config.
 struct InputSpec {
-  int64_t default_size = 224;               ///< square input side in pixels
+  int64_t default_size = 224;                 ///< square input side in pixels
   std::array<double, 3> mean{0.0, 0.0, 0.0};  ///< per-channel mean subtracted after /255
   std::array<double, 3> std{1.0, 1.0, 1.0};   ///< per-channel divisor after the mean
 };

@@ -22,8 +22,8 @@ struct LossArgs {
 
 /// Logits of one teacher branch, already merged into the student's class order.
 struct TeacherLogits {
-  std::string name;       ///< branch name, e.g. "cgp" or "dgp"
-  torch::Tensor logits;   ///< float [N, C], no gradient required
+  std::string name;      ///< branch name, e.g. "cgp" or "dgp"
+  torch::Tensor logits;  ///< float [N, C], no gradient required
   /// Undefined (every class counts fully), or float [C] >= 0 on the logits' device: how much
   /// each class's term of this branch counts (distill.weighting); a loss multiplies its
   /// per-entry terms by it before reducing.
@@ -32,10 +32,10 @@ struct TeacherLogits {
 
 /// One batch for a loss. All tensors share a device; N = batch, C = classes.
 struct LossInput {
-  torch::Tensor logits;                ///< float [N, C], raw scores of the model
-  torch::Tensor targets;               ///< float [N, C], multi-hot, values in {0, 1}
-  torch::Tensor mask;                  ///< undefined, or float [N, C]: 0 = ignore entry
-  std::vector<TeacherLogits> teachers; ///< empty unless distilling
+  torch::Tensor logits;                 ///< float [N, C], raw scores of the model
+  torch::Tensor targets;                ///< float [N, C], multi-hot, values in {0, 1}
+  torch::Tensor mask;                   ///< undefined, or float [N, C]: 0 = ignore entry
+  std::vector<TeacherLogits> teachers;  ///< empty unless distilling
 };
 
 /// A total to minimise plus its weighted parts for logging (they sum to `total`).

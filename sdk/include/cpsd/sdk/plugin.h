@@ -40,8 +40,8 @@ namespace cpsd::plugin {
 
 /// The fingerprint of the translation unit that expands it (the plugin's own build).
 inline cpsd_build_fingerprint build_fingerprint() {
-  return {TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH, CPSD_CXX11_ABI_VALUE,
-          CPSD_PLUGIN_WITH_CUDA, CPSD_COMPILER_STRING};
+  return {TORCH_VERSION_MAJOR,  TORCH_VERSION_MINOR,   TORCH_VERSION_PATCH,
+          CPSD_CXX11_ABI_VALUE, CPSD_PLUGIN_WITH_CUDA, CPSD_COMPILER_STRING};
 }
 
 namespace detail {
@@ -161,30 +161,30 @@ inline void log_warn(const std::string& m) { log(CPSD_LOG_WARN, m); }
 ///
 /// NAME and VERSION are string literals; the records follow. The entry answers only the
 /// host's ABI major and never throws.
-#define CPSD_PLUGIN(NAME, VERSION, ...)                                                       \
-  extern "C" __attribute__((visibility("default"))) const cpsd_plugin_descriptor*             \
-  cpsd_plugin_entry_v2(uint32_t host_abi_major, uint32_t /*host_api_minor*/,                  \
-                       const cpsd_host_services* host) noexcept {                             \
-    if (host_abi_major != CPSD_PLUGIN_ABI_MAJOR) return nullptr;                              \
-    try {                                                                                     \
-      ::cpsd::plugin::detail::state().host = host;                                            \
-      ::cpsd::plugin::detail::state().name = NAME;                                            \
-      static const cpsd_factory_record records[] = {__VA_ARGS__};                             \
-      static const cpsd_plugin_descriptor descriptor = {                                      \
-          sizeof(cpsd_plugin_descriptor),                                                     \
-          CPSD_PLUGIN_ABI_MAJOR,                                                              \
-          CPSD_PLUGIN_API_MINOR,                                                              \
-          NAME,                                                                               \
-          VERSION,                                                                            \
-          CPSD_VERSION,                                                                       \
-          ::cpsd::plugin::build_fingerprint(),                                                \
-          static_cast<uint32_t>(sizeof(records) / sizeof(records[0])),                        \
-          records,                                                                            \
-          0,                                                                                  \
-          nullptr,                                                                            \
-          nullptr};                                                                           \
-      return &descriptor;                                                                     \
-    } catch (...) {                                                                           \
-      return nullptr;                                                                         \
-    }                                                                                         \
+#define CPSD_PLUGIN(NAME, VERSION, ...)                                           \
+  extern "C" __attribute__((visibility("default"))) const cpsd_plugin_descriptor* \
+  cpsd_plugin_entry_v2(uint32_t host_abi_major, uint32_t /*host_api_minor*/,      \
+                       const cpsd_host_services* host) noexcept {                 \
+    if (host_abi_major != CPSD_PLUGIN_ABI_MAJOR) return nullptr;                  \
+    try {                                                                         \
+      ::cpsd::plugin::detail::state().host = host;                                \
+      ::cpsd::plugin::detail::state().name = NAME;                                \
+      static const cpsd_factory_record records[] = {__VA_ARGS__};                 \
+      static const cpsd_plugin_descriptor descriptor = {                          \
+          sizeof(cpsd_plugin_descriptor),                                         \
+          CPSD_PLUGIN_ABI_MAJOR,                                                  \
+          CPSD_PLUGIN_API_MINOR,                                                  \
+          NAME,                                                                   \
+          VERSION,                                                                \
+          CPSD_VERSION,                                                           \
+          ::cpsd::plugin::build_fingerprint(),                                    \
+          static_cast<uint32_t>(sizeof(records) / sizeof(records[0])),            \
+          records,                                                                \
+          0,                                                                      \
+          nullptr,                                                                \
+          nullptr};                                                               \
+      return &descriptor;                                                         \
+    } catch (...) {                                                               \
+      return nullptr;                                                             \
+    }                                                                             \
   }

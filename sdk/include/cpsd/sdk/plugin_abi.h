@@ -60,8 +60,8 @@ typedef struct cpsd_build_fingerprint {
   int32_t torch_major;
   int32_t torch_minor;
   int32_t torch_patch;
-  int32_t cxx11_abi; /* value of _GLIBCXX_USE_CXX11_ABI, -1 if not libstdc++ */
-  int32_t cuda;      /* 1 if built against a CUDA LibTorch */
+  int32_t cxx11_abi;    /* value of _GLIBCXX_USE_CXX11_ABI, -1 if not libstdc++ */
+  int32_t cuda;         /* 1 if built against a CUDA LibTorch */
   const char* compiler; /* e.g. "gcc 12.2.0" */
 } cpsd_build_fingerprint;
 
@@ -128,8 +128,9 @@ typedef struct cpsd_plugin_descriptor {
 
 /* The one exported symbol of a plugin file (named by CPSD_PLUGIN_ENTRY_SYMBOL).
  * Returns the plugin's descriptor, or null if it cannot serve the host's ABI major. */
-typedef const cpsd_plugin_descriptor* (*cpsd_plugin_entry_fn)(
-    uint32_t host_abi_major, uint32_t host_api_minor, const cpsd_host_services* host);
+typedef const cpsd_plugin_descriptor* (*cpsd_plugin_entry_fn)(uint32_t host_abi_major,
+                                                              uint32_t host_api_minor,
+                                                              const cpsd_host_services* host);
 
 #ifdef __cplusplus
 } /* extern "C" */

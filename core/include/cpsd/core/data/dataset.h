@@ -12,14 +12,14 @@
 namespace cpsd::data {
 
 struct Sample {
-  std::string path;                ///< image file (absolute, or relative to the process)
-  std::vector<int64_t> labels;     ///< positive class indices, sorted, unique
-  std::vector<int64_t> ignored;    ///< class indices left out of loss and metrics (VOC difficult)
+  std::string path;              ///< image file (absolute, or relative to the process)
+  std::vector<int64_t> labels;   ///< positive class indices, sorted, unique
+  std::vector<int64_t> ignored;  ///< class indices left out of loss and metrics (VOC difficult)
 };
 
 /// What one reader produced: the classes, in the order every tensor uses, and the samples.
 struct Dataset {
-  std::string name;                       ///< for messages, e.g. "instances_train2017.json"
+  std::string name;  ///< for messages, e.g. "instances_train2017.json"
   std::vector<std::string> class_names;
   std::vector<Sample> samples;
   int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }

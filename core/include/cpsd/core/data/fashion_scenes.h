@@ -26,11 +26,11 @@ namespace cpsd::data {
 ///     items per image.
 struct FashionScenesDesign {
   std::string name;
-  std::vector<std::string> types;   ///< 10 item types, in Fashion-MNIST label order
+  std::vector<std::string> types;  ///< 10 item types, in Fashion-MNIST label order
   std::vector<std::string> tints;
-  std::vector<std::array<double, 3>> tint_rgb;  ///< per tint, 0..255
-  std::vector<double> tint_popularity;          ///< per tint, relative
-  std::vector<std::string> class_names;         ///< tint_type, tint-major
+  std::vector<std::array<double, 3>> tint_rgb;                    ///< per tint, 0..255
+  std::vector<double> tint_popularity;                            ///< per tint, relative
+  std::vector<std::string> class_names;                           ///< tint_type, tint-major
   std::vector<std::pair<std::string, std::vector<int>>> outfits;  ///< name, types
   std::vector<double> outfit_popularity;                          ///< per outfit, relative
   std::vector<std::pair<int, int>> never_together;                ///< pairs of types
@@ -70,8 +70,8 @@ CPSD_CORE_API void make_fashion_scenes(const std::filesystem::path& out,
 /// The test items, which the scenes' validation images are made of, are never used.
 struct FashionItemsOptions {
   std::filesystem::path fashion_mnist = "/usr/share/datasets/fashion-mnist";
-  int64_t val_items = 5000;    ///< the last items of the training file go to val/
-  int64_t train_items = 0;     ///< items before those for train/ (0 = all of them)
+  int64_t val_items = 5000;  ///< the last items of the training file go to val/
+  int64_t train_items = 0;   ///< items before those for train/ (0 = all of them)
   int canvas = 64;
   uint64_t seed = 0;
   int jpeg_quality = 92;
@@ -80,7 +80,7 @@ struct FashionItemsOptions {
 /// Writes DIR/{train,val}/<type>/<index>.jpg (a `folder` dataset; index = the item's
 /// position in Fashion-MNIST's training file) and DIR/items.json. Same temp-then-rename and
 /// errors as make_fashion_scenes.
-CPSD_CORE_API void make_fashion_items(const std::filesystem::path& out, const FashionItemsOptions& options,
-                                      bool overwrite = false);
+CPSD_CORE_API void make_fashion_items(const std::filesystem::path& out,
+                                      const FashionItemsOptions& options, bool overwrite = false);
 
 }  // namespace cpsd::data

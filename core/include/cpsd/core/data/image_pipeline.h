@@ -42,8 +42,8 @@ struct PipelineOptions {
   /// image_size on both sides: several times faster on large photos.
   bool fast_decode = true;
   // Training augmentation, applied in this order after resizing:
-  bool flip = false;         ///< horizontal flip with probability 0.5
-  double cutout = 0.0;       ///< reference CutoutPIL: a box of factor x size, random colour (0 = off)
+  bool flip = false;    ///< horizontal flip with probability 0.5
+  double cutout = 0.0;  ///< reference CutoutPIL: a box of factor x size, random colour (0 = off)
   bool randaugment = false;  ///< reference RandAugment: 2 of 15 ops, magnitude 1..9, p = 0.5 each
 };
 

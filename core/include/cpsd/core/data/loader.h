@@ -17,13 +17,13 @@ namespace cpsd::data {
 
 struct LoaderOptions {
   int64_t batch_size = 32;
-  int workers = 0;           ///< decoding threads; 0 = all cores
-  int prefetch = 4;          ///< batches decoded ahead of the consumer (bounded queue)
-  bool shuffle = false;      ///< a new order every epoch, from (seed, epoch)
-  bool drop_last = false;    ///< drop a last, smaller batch
+  int workers = 0;         ///< decoding threads; 0 = all cores
+  int prefetch = 4;        ///< batches decoded ahead of the consumer (bounded queue)
+  bool shuffle = false;    ///< a new order every epoch, from (seed, epoch)
+  bool drop_last = false;  ///< drop a last, smaller batch
   uint64_t seed = 0;
-  int64_t rank = 0;          ///< this process's shard ...
-  int64_t world_size = 1;    ///< ... of this many
+  int64_t rank = 0;        ///< this process's shard ...
+  int64_t world_size = 1;  ///< ... of this many
   /// With several ranks, repeat samples so every rank gets the same number (training, where
   /// ranks must step together); false gives disjoint shards (evaluation).
   bool even_shards = true;

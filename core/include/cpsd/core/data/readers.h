@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 
 /// COCO instances JSON (2014 and 2017): `images`, `annotations[].category_id`, `categories`.
 struct CocoOptions {
-  bool order_by_name = false;  ///< false: category id order (ASL/Q2L); true: alphabetical (ML-GCN/CPSD)
-  bool keep_empty = true;      ///< keep images without annotations as all-negative samples
+  bool order_by_name =
+      false;               ///< false: category id order (ASL/Q2L); true: alphabetical (ML-GCN/CPSD)
+  bool keep_empty = true;  ///< keep images without annotations as all-negative samples
 };
 CPSD_CORE_API Dataset read_coco(const fs::path& annotations, const fs::path& images,
                                 const CocoOptions& options);

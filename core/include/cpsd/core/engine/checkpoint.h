@@ -17,20 +17,20 @@ namespace cpsd::engine {
 /// The best validation result of a job so far: the record every stage keeps, in memory and
 /// in its checkpoints.
 struct Best {
-  double map = -1;      ///< validation mAP (percent); -1 before the first evaluation
-  int64_t epoch = -1;   ///< 1-based epoch that reached it
-  std::string source;   ///< "model" or "ema": which weights reached it
+  double map = -1;     ///< validation mAP (percent); -1 before the first evaluation
+  int64_t epoch = -1;  ///< 1-based epoch that reached it
+  std::string source;  ///< "model" or "ema": which weights reached it
 };
 
 /// What a checkpoint says about itself; enough to rebuild its model with the registry.
 struct CheckpointMeta {
-  std::string job;                        ///< e.g. "baseline", "cgp_3", "student_cpsd"
-  int64_t epoch = 0;                      ///< epochs completed
-  int64_t step = 0;                       ///< optimizer steps done
-  Best best;                              ///< the best epoch up to `epoch`
-  std::string config_toml;                ///< the resolved run config
-  std::vector<std::string> class_names;   ///< the model's outputs, in order
-  std::vector<int64_t> class_indices;     ///< their indices in the dataset's label set
+  std::string job;                       ///< e.g. "baseline", "cgp_3", "student_cpsd"
+  int64_t epoch = 0;                     ///< epochs completed
+  int64_t step = 0;                      ///< optimizer steps done
+  Best best;                             ///< the best epoch up to `epoch`
+  std::string config_toml;               ///< the resolved run config
+  std::vector<std::string> class_names;  ///< the model's outputs, in order
+  std::vector<int64_t> class_indices;    ///< their indices in the dataset's label set
   /// What built the model (backbone, head, their options, the pretrained weights); a run
   /// resumes only into the same. Empty in checkpoints written before it was recorded.
   std::string model_signature;
@@ -46,11 +46,12 @@ CPSD_CORE_API void save_checkpoint(const std::filesystem::path& path, const Chec
 CPSD_CORE_API CheckpointMeta read_checkpoint_meta(const std::filesystem::path& path);
 
 /// Loads the "model" or "ema" weights into `model` (same architecture).
-CPSD_CORE_API void load_checkpoint_weights(const std::filesystem::path& path, const std::string& which,
-                                           torch::nn::Module& model);
+CPSD_CORE_API void load_checkpoint_weights(const std::filesystem::path& path,
+                                           const std::string& which, torch::nn::Module& model);
 
 /// Restores model, EMA, optimizer and returns the saved generator state.
-CPSD_CORE_API at::Tensor load_training_state(const std::filesystem::path& path, torch::nn::Module& model,
-                                             torch::nn::Module* ema, torch::optim::Optimizer* optimizer);
+CPSD_CORE_API at::Tensor load_training_state(const std::filesystem::path& path,
+                                             torch::nn::Module& model, torch::nn::Module* ema,
+                                             torch::optim::Optimizer* optimizer);
 
 }  // namespace cpsd::engine

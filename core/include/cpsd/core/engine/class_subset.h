@@ -18,7 +18,7 @@ namespace cpsd::engine {
 /// dimension, of size num_classes in `full` and classes.size() in `part` (a classifier's
 /// rows, a per-class query or bias), gets the rows of `classes` along that dimension.
 /// Throws RuntimeError naming the tensor when names or shapes do not fit that rule.
-CPSD_CORE_API void copy_class_subset(const torch::nn::Module& full, torch::nn::Module& part, int64_t num_classes,
-                                     const std::vector<int64_t>& classes);
+CPSD_CORE_API void copy_class_subset(const torch::nn::Module& full, torch::nn::Module& part,
+                                     int64_t num_classes, const std::vector<int64_t>& classes);
 
 }  // namespace cpsd::engine

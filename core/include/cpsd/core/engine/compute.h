@@ -2,8 +2,8 @@
 // Where and how the models of a run compute: decided once, from [runtime].
 #pragma once
 
-#include <c10/core/Device.h>
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include "cpsd/core/engine/amp.h"
 #include "cpsd/core/export.h"

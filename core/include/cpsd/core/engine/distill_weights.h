@@ -24,8 +24,10 @@ CPSD_CORE_API Weighting read_weighting(const Options& distill);
 /// better not at all. baseline_ap and teacher_ap are per class over all classes (percent;
 /// NaN without held-out positives: such a class, or a group with none, keeps weight 1).
 /// Returns float [num_classes]; undefined for Weighting::none.
-CPSD_CORE_API at::Tensor distill_weights(Weighting weighting, const std::vector<double>& baseline_ap,
+CPSD_CORE_API at::Tensor distill_weights(Weighting weighting,
+                                         const std::vector<double>& baseline_ap,
                                          const std::vector<double>& teacher_ap,
-                                         const std::vector<std::vector<int64_t>>& groups, double scale);
+                                         const std::vector<std::vector<int64_t>>& groups,
+                                         double scale);
 
 }  // namespace cpsd::engine

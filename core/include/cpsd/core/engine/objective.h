@@ -22,8 +22,9 @@ using TeacherProvider = std::function<std::vector<TeacherLogits>(const data::Bat
 class CPSD_CORE_API Objective {
  public:
   virtual ~Objective();
-  virtual at::Tensor loss(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& mask,
-                          const data::Batch& batch, const Compute& compute) = 0;
+  virtual at::Tensor loss(const at::Tensor& logits, const at::Tensor& targets,
+                          const at::Tensor& mask, const data::Batch& batch,
+                          const Compute& compute) = 0;
 };
 
 /// A model learning from labels alone: the baseline, or a teacher of a sub-task. With
@@ -44,8 +45,8 @@ class CPSD_CORE_API Supervised final : public Objective {
 /// merged logits (one term per branch).
 class CPSD_CORE_API Distilled final : public Objective {
  public:
-  Distilled(std::shared_ptr<Loss> classification, std::shared_ptr<Loss> distillation, double cls_weight,
-            TeacherProvider teachers);
+  Distilled(std::shared_ptr<Loss> classification, std::shared_ptr<Loss> distillation,
+            double cls_weight, TeacherProvider teachers);
   at::Tensor loss(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& mask,
                   const data::Batch& batch, const Compute& compute) override;
 

@@ -11,10 +11,10 @@ namespace cpsd::engine {
 struct OneCycleOptions {
   double max_lr = 1e-4;
   int64_t total_steps = 1;
-  double pct_start = 0.1;          ///< share of steps spent rising to max_lr
-  double div_factor = 25;          ///< initial lr = max_lr / div_factor
-  double final_div_factor = 1e4;   ///< final lr = initial lr / final_div_factor
-  bool cycle_momentum = true;      ///< momentum (Adam's beta1) falls while lr rises, and back
+  double pct_start = 0.1;         ///< share of steps spent rising to max_lr
+  double div_factor = 25;         ///< initial lr = max_lr / div_factor
+  double final_div_factor = 1e4;  ///< final lr = initial lr / final_div_factor
+  bool cycle_momentum = true;     ///< momentum (Adam's beta1) falls while lr rises, and back
   double base_momentum = 0.85;
   double max_momentum = 0.95;
 };

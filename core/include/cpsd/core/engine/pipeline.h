@@ -20,9 +20,9 @@ namespace cpsd::engine {
 /// One row of the results table.
 struct MethodResult {
   std::string method;
-  bool baseline = false;  ///< the method without branches
+  bool baseline = false;              ///< the method without branches
   std::vector<std::string> branches;  ///< those its student learned from
-  Metrics metrics;        ///< of the best weights on the validation set
+  Metrics metrics;                    ///< of the best weights on the validation set
   Best best;
   std::filesystem::path checkpoint;
 };
@@ -42,7 +42,8 @@ struct PipelineReport {
 /// every branch's teachers trained together, the students trained together, and
 /// results.md / results.json. Every stage resumes: finished jobs are only re-evaluated and an
 /// interrupted one continues from its last checkpoint. Saves the resolved config.
-CPSD_CORE_API PipelineReport run_pipeline(const RunPlan& plan, const RunConfig& config, const Registry& registry);
+CPSD_CORE_API PipelineReport run_pipeline(const RunPlan& plan, const RunConfig& config,
+                                          const Registry& registry);
 
 /// The results table as Markdown (what `cpsd run` prints and results.md holds).
 CPSD_CORE_API std::string results_table(const PipelineReport& report, double threshold);

@@ -29,7 +29,7 @@ struct PretrainResult {
 /// The file is a cache: when it exists and OUTPUT.json records the same model, data,
 /// augmentation, training and seed settings, nothing is trained (unless `force`).
 /// ConfigError when pretrain.output is not set or the data cannot be read.
-CPSD_CORE_API PretrainResult pretrain_backbone(const RunConfig& config, const Registry& registry, bool force,
-                                               bool resume);
+CPSD_CORE_API PretrainResult pretrain_backbone(const RunConfig& config, const Registry& registry,
+                                               bool force, bool resume);
 
 }  // namespace cpsd::engine

@@ -35,8 +35,12 @@ class CPSD_CORE_API RunLayout {
   /// In a job's directory (baseline/, teachers/<name>/, <method>/).
   static std::filesystem::path best(const std::filesystem::path& job) { return job / "best.ckpt"; }
   static std::filesystem::path last(const std::filesystem::path& job) { return job / "last.ckpt"; }
-  static std::filesystem::path metrics_json(const std::filesystem::path& job) { return job / "metrics.json"; }
-  static std::filesystem::path metrics_csv(const std::filesystem::path& job) { return job / "metrics.csv"; }
+  static std::filesystem::path metrics_json(const std::filesystem::path& job) {
+    return job / "metrics.json";
+  }
+  static std::filesystem::path metrics_csv(const std::filesystem::path& job) {
+    return job / "metrics.csv";
+  }
 
  private:
   std::filesystem::path root_;

@@ -27,7 +27,7 @@ namespace cpsd::engine {
 
 /// One model to train. The trainer owns its optimizer, schedule and checkpoints.
 struct Job {
-  std::string name;                            ///< "baseline", "cgp_2", "student_cpsd", ...
+  std::string name;  ///< "baseline", "cgp_2", "student_cpsd", ...
   std::shared_ptr<MultiLabelModel> model;
   std::shared_ptr<MultiLabelModel> ema_model;  ///< same architecture; null when EMA is off
   std::vector<int64_t> classes;                ///< the dataset classes it predicts, in output order
@@ -38,8 +38,8 @@ struct Job {
 struct JobResult {
   std::string name;
   Best best;
-  Metrics metrics;      ///< of the best weights on the validation set
-  double seconds = 0;   ///< training wall time of this call (shared by lockstep jobs)
+  Metrics metrics;     ///< of the best weights on the validation set
+  double seconds = 0;  ///< training wall time of this call (shared by lockstep jobs)
 };
 
 /// Trains jobs for settings.epochs on `train`, evaluating each (model and EMA) on `val`
@@ -50,8 +50,8 @@ struct JobResult {
 /// RuntimeError naming job, epoch and step; the last good checkpoint stays.
 class CPSD_CORE_API Trainer {
  public:
-  Trainer(TrainSettings settings, const RunConfig& config, std::shared_ptr<const data::Dataset> train,
-          std::shared_ptr<const data::Dataset> val);
+  Trainer(TrainSettings settings, const RunConfig& config,
+          std::shared_ptr<const data::Dataset> train, std::shared_ptr<const data::Dataset> val);
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;

@@ -14,8 +14,8 @@
 namespace cpsd::vis {
 
 struct ActivationMap {
-  at::Tensor map;      ///< float [H, W] in [0, 1], at the input's size (0 everywhere when flat)
-  double score = 0;    ///< sigmoid of the class logit
+  at::Tensor map;    ///< float [H, W] in [0, 1], at the input's size (0 everywhere when flat)
+  double score = 0;  ///< sigmoid of the class logit
 };
 
 /// The activation map of output `class_index` for one image `input` [1, 3, H, W] (on the
@@ -24,7 +24,8 @@ struct ActivationMap {
 /// row), Grad-CAM on that map otherwise (weights = the logit's gradient averaged over
 /// positions). Normalised to [0, 1], upsampled bilinearly to H x W. The model is put in eval
 /// mode.
-CPSD_CORE_API ActivationMap activation_map(MultiLabelModel& model, const at::Tensor& input, int64_t class_index);
+CPSD_CORE_API ActivationMap activation_map(MultiLabelModel& model, const at::Tensor& input,
+                                           int64_t class_index);
 
 /// One panel per (image, model): the image at `height` pixels high with its own aspect, the
 /// map in the jet colour map blended over it, and a caption under it. Panels narrower than
@@ -36,8 +37,9 @@ struct Panel {
 };
 
 /// A grid of panels (rows of `columns`) written atomically as PNG.
-CPSD_CORE_API void write_panel_grid(const std::filesystem::path& png, const std::vector<Panel>& panels,
-                                    int columns, int height = 224);
+CPSD_CORE_API void write_panel_grid(const std::filesystem::path& png,
+                                    const std::vector<Panel>& panels, int columns,
+                                    int height = 224);
 
 /// The map alone as an 8-bit grey PNG at the input size (for checks and other tools).
 CPSD_CORE_API void write_map_png(const std::filesystem::path& png, const ActivationMap& map);

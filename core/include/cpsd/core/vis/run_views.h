@@ -27,15 +27,18 @@ struct CamModel {
 /// The paper's Fig. 4 columns for `class_name`: the CGP teacher and the DGP teacher that
 /// hold the class (from teachers/manifest.json) and the CPSD student (cpsd/best.ckpt, else
 /// another student's). ConfigError when the run has none of them or the class is unknown.
-CPSD_CORE_API std::vector<CamModel> cam_models_of_run(const fs::path& run_dir, const std::string& class_name);
+CPSD_CORE_API std::vector<CamModel> cam_models_of_run(const fs::path& run_dir,
+                                                      const std::string& class_name);
 
 /// Draws one row per image and one column per model: each checkpoint's activation map of
 /// `class_name` over the image, its score under it. With `maps_dir`, also writes each map
 /// as a grey PNG named <image stem>_<column>.png. Returns the panels' scores (row-major).
 CPSD_CORE_API std::vector<double> draw_activation_maps(const std::vector<CamModel>& models,
                                                        const std::string& class_name,
-                                                       const std::vector<std::string>& images, const fs::path& png,
-                                                       const Registry& registry, const fs::path& maps_dir = {});
+                                                       const std::vector<std::string>& images,
+                                                       const fs::path& png,
+                                                       const Registry& registry,
+                                                       const fs::path& maps_dir = {});
 
 /// Writes RUN_DIR/report/index.html: the config, partitions with their affinity pictures,
 /// the teachers, the results table, per-class AP sorted, the curves and a few activation-map
