@@ -18,7 +18,7 @@ SavedModel load_saved_model(const std::filesystem::path& checkpoint, const Regis
   auto model = build_model(resolved, registry, meta.class_names);
   load_checkpoint_weights(checkpoint, which, *model);
   model->eval();
-  return SavedModel{std::move(meta), std::move(resolved), std::move(model), which};
+  return SavedModel{std::move(meta), resolved, std::move(model), which};
 }
 
 }  // namespace cpsd::engine

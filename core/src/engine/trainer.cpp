@@ -93,7 +93,7 @@ void write_history(const fs::path& dir, const Json& history) {
 Trainer::Trainer(TrainSettings settings, const RunConfig& config,
                  std::shared_ptr<const data::Dataset> train,
                  std::shared_ptr<const data::Dataset> val)
-    : settings_(std::move(settings)),
+    : settings_(settings),
       config_(config),
       train_(std::move(train)),
       val_(std::move(val)),
