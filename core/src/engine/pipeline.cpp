@@ -13,6 +13,7 @@
 #include "cpsd/core/engine/teachers.h"
 #include "cpsd/core/label_statistics_io.h"
 #include "cpsd/core/log.h"
+#include "cpsd/core/text.h"
 #include "cpsd/sdk/error.h"
 
 namespace fs = std::filesystem;
@@ -24,12 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string joined(const std::vector<std::string>& names, const char* sep = ", ") {
-  std::string s;
-  for (const std::string& n : names) s += (s.empty() ? "" : sep) + n;
-  return s;
 }
 
 std::vector<int64_t> first_n(int64_t m) {
@@ -152,7 +147,7 @@ TeacherStage train_teachers(const RunPlan& plan, const RunConfig& config, const 
   }
   if (plan.teacher_init == TeacherInit::baseline)
     start_from_baseline(all, plan, config, registry, *d.train);
-  log::info("stage teachers: {} models ({}), {} epochs", all.size(), joined(counts),
+  log::info("stage teachers: {} models ({}), {} epochs", all.size(), join(counts, ", ", ""),
             plan.teachers.epochs);
   TrainSettings local = plan.teachers;
   local.data_parallel = false;
@@ -244,14 +239,14 @@ void train_students(const RunPlan& plan, const RunConfig& config, const Registry
                              LossArgs{config.plugin_options(Kind::loss, plan.distill.loss), m}),
         plan.distill.cls_weight, std::move(teachers));
     log::info("student {}: teachers {}, {} epochs, {} logits", method->name,
-              joined(method->branches, " + "), plan.students.epochs,
+              join(method->branches, " + ", ""), plan.students.epochs,
               plan.distill.mode == DistillMode::cached ? "cached" : "online");
     students.push_back(std::move(job));
     names.push_back(method->name);
   }
   if (students.empty()) return;
   const auto start = Clock::now();
-  log::info("stage students: {} models ({}), {} epochs", students.size(), joined(names),
+  log::info("stage students: {} models ({}), {} epochs", students.size(), join(names, ", ", ""),
             plan.students.epochs);
   const std::vector<JobResult> results =
       Trainer(plan.students, config, d.train, d.val).run(students, true);
@@ -259,7 +254,7 @@ void train_students(const RunPlan& plan, const RunConfig& config, const Registry
     report.results.push_back(to_result(*methods[i], results[i], plan.layout.student(names[i])));
   }
   report.stages.push_back(
-      {students.size() == 1 ? "student " + names[0] : "students (" + joined(names) + ")",
+      {students.size() == 1 ? "student " + names[0] : "students (" + join(names, ", ", "") + ")",
        since(start)});
 }
 

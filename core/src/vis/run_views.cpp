@@ -25,12 +25,12 @@ std::map<std::string, std::vector<std::pair<std::string, fs::path>>> stages_of(
     const fs::path& run_dir) {
   std::map<std::string, std::vector<std::pair<std::string, fs::path>>> stages;
   std::error_code ec;
+  const engine::RunLayout layout(run_dir);
   // Stages may be links to another run's (runs that share a baseline or teachers).
   for (const auto& e : fs::recursive_directory_iterator(
            run_dir, fs::directory_options::follow_directory_symlink, ec)) {
     if (e.path().filename() != engine::RunLayout::metrics_json("").filename()) continue;
     const fs::path job = e.path().parent_path();
-    const engine::RunLayout layout(run_dir);
     const std::string stage = job.parent_path().filename() == layout.teachers().filename()
                                   ? "teachers"
                                   : (job.filename() == layout.baseline().filename()
