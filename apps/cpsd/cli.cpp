@@ -24,6 +24,9 @@ const std::vector<Command>& commands() {
       {"config", "check a run config or print it fully resolved", run_config},
       {"run", "the whole pipeline: partitions, baseline, teachers, students, results table",
        run_run},
+      {"sweep",
+       "a grid of runs (axes of overrides x seeds) and its summary: mean, spread, paired gains",
+       run_sweep},
       {"pretrain",
        "single-label pretraining of a backbone (ImageNet layout, fashion-items) for "
        "model.pretrained",

@@ -97,6 +97,7 @@ int run_partition(const std::vector<std::string>& args, Context& context);
 int run_data(const std::vector<std::string>& args, Context& context);
 int run_run(const std::vector<std::string>& args, Context& context);
 int run_distill(const std::vector<std::string>& args, Context& context);
+int run_sweep(const std::vector<std::string>& args, Context& context);
 int run_pretrain(const std::vector<std::string>& args, Context& context);
 int run_train(const std::vector<std::string>& args, Context& context);
 int run_eval(const std::vector<std::string>& args, Context& context);

@@ -107,7 +107,11 @@ int run_report(const std::vector<std::string>& args, Context& context) {
   CommonOptions common;
   const std::string run = run_dir_argument("report", args, common);
   if (run.empty()) return 0;
-  std::printf("wrote %s\n", vis::write_report(run, context.plugins(common).registry()).c_str());
+  // A sweep directory (cpsd sweep) gets the sweep's page; a run directory the run's.
+  const fs::path page = fs::exists(fs::path(run) / "sweep.json")
+                            ? vis::write_sweep_report(run)
+                            : vis::write_report(run, context.plugins(common).registry());
+  std::printf("wrote %s\n", page.c_str());
   return 0;
 }
 

@@ -5,9 +5,11 @@
 
 #include <torch/torch.h>
 
+#include "cpsd/core/engine/plan.h"
 #include "cpsd/core/model.h"
 #include "cpsd/core/plugin_manager.h"
 #include "cpsd/core/run_config.h"
+#include "cpsd/core/sweep/spec.h"
 #include "test_support.h"
 
 namespace cpsd {
@@ -18,7 +20,9 @@ namespace fs = std::filesystem;
 std::vector<std::string> shipped_configs() {
   std::vector<std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(test::source_dir() / "configs")) {
-    if (e.path().extension() == ".toml" && e.path().string().find("_base_") == std::string::npos) {
+    const std::string path = e.path().string();
+    if (e.path().extension() == ".toml" && path.find("_base_") == std::string::npos &&
+        path.find("/sweeps/") == std::string::npos) {
       out.push_back(fs::relative(e.path(), test::source_dir()).string());
     }
   }
@@ -62,6 +66,25 @@ INSTANTIATE_TEST_SUITE_P(Configs, ShippedConfig, ::testing::ValuesIn(shipped_con
                            }
                            return name;
                          });
+
+// Every shipped sweep file loads, and each run of its grid has a valid config and plan.
+TEST(ShippedSweeps, EveryRunOfEveryGridPlans) {
+  PluginManager manager;
+  manager.load({{test::plugin_dir(), "test"}});
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(test::source_dir() / "configs/sweeps")) {
+    const sweep::Spec spec = sweep::load_spec(e.path(), {});
+    for (const sweep::Cell& cell : sweep::cells(spec)) {
+      const RunConfig config =
+          RunConfig::load(spec.config, sweep::run_overrides(spec, cell), manager.registry());
+      const engine::RunPlan plan = engine::make_plan(config, manager.registry(), {});
+      EXPECT_TRUE(plan.baseline) << e.path() << " " << cell.name;
+      EXPECT_GE(plan.methods.size(), 2u) << e.path() << " " << cell.name;
+    }
+    ++files;
+  }
+  EXPECT_GE(files, 4);
+}
 
 }  // namespace
 }  // namespace cpsd

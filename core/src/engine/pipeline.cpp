@@ -15,6 +15,7 @@
 #include "cpsd/core/log.h"
 #include "cpsd/core/text.h"
 #include "cpsd/sdk/error.h"
+#include "training_parts.h"
 
 namespace fs = std::filesystem;
 
@@ -268,9 +269,13 @@ PipelineReport run_pipeline(const RunPlan& plan, const RunConfig& config,
   auto start = Clock::now();
   const RunData d = load_run_data(plan, config);
   std::map<std::string, Groups> groups;  // by branch name: the teachers' order everywhere
+  // A decomposer never moves the generator models are initialised from, so the baseline
+  // is the same model whatever the branches are (a sweep shares it across them).
+  const at::Tensor generator = cpu_generator_state();
   for (const BranchSpec& b : plan.branches) {
     if (b.owns_teachers()) groups[b.name] = branch_groups(b, plan, registry, d.stats);
   }
+  set_cpu_generator_state(generator);
   report.stages.push_back({"data + partitions", since(start)});
   if (plan.baseline) {
     start = Clock::now();

@@ -30,6 +30,11 @@ std::string label(double v) {
   return out;
 }
 
+// The error bar's half-length at point i (0 when there is none or it is not finite).
+double error_at(const Series& s, std::size_t i) {
+  return i < s.err.size() && std::isfinite(s.err[i]) ? std::abs(s.err[i]) : 0.0;
+}
+
 enum class Align { left, centre, right };
 
 void text(cv::Mat& m, const std::string& s, cv::Point at, double scale = 0.4,
@@ -65,14 +70,19 @@ void draw(cv::Mat& m, const Chart& c) {
   for (const Series& s : c.series) {
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
       if (!std::isfinite(s.y[i]) || (c.log_y && s.y[i] <= 0)) continue;
+      const double e = error_at(s, i);
       x0 = std::min(x0, s.x[i]);
       x1 = std::max(x1, s.x[i]);
-      y0 = std::min(y0, ty(s.y[i]));
-      y1 = std::max(y1, ty(s.y[i]));
+      y0 = std::min(y0, ty(s.y[i] - e));
+      y1 = std::max(y1, ty(s.y[i] + e));
       integer_x = integer_x && s.x[i] == std::round(s.x[i]);
     }
   }
   if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  if (!c.x_names.empty()) {  // categories sit at 0, 1, ... with half a step of margin
+    x0 = -0.5;
+    x1 = static_cast<double>(c.x_names.size()) - 0.5;
+  }
   if (x1 == x0) x1 = x0 + 1;
   if (y1 == y0) y0 -= 0.5, y1 += 0.5;
   const double pad = 0.05 * (y1 - y0);
@@ -101,10 +111,17 @@ void draw(cv::Mat& m, const Chart& c) {
     cv::line(m, {kLeft, y}, {kLeft + pw, y}, cv::Scalar(225, 225, 225));
     text(m, label(c.log_y ? std::pow(10.0, t) : t), {kLeft - 4, y + 4}, 0.35, Align::right);
   }
-  for (double t : nice_ticks(x0, x1, 6, integer_x)) {
+  std::vector<double> xticks = nice_ticks(x0, x1, 6, integer_x);
+  if (!c.x_names.empty()) {
+    xticks.clear();
+    for (std::size_t i = 0; i < c.x_names.size(); ++i) xticks.push_back(static_cast<double>(i));
+  }
+  for (double t : xticks) {
     const int x = px(t);
     cv::line(m, {x, kTop + ph}, {x, kTop + ph + 3}, cv::Scalar(90, 90, 90));
-    text(m, label(t), {x, kTop + ph + 15}, 0.35, Align::centre);
+    const std::string name =
+        c.x_names.empty() ? label(t) : c.x_names[static_cast<std::size_t>(t)].substr(0, 12);
+    text(m, name, {x, kTop + ph + 15}, 0.35, Align::centre);
   }
   text(m, c.title, {kLeft + pw / 2, 18}, 0.5, Align::centre);
   text(m, c.x_label, {kLeft + pw / 2, kHeight - 8}, 0.4, Align::centre);
@@ -117,11 +134,19 @@ void draw(cv::Mat& m, const Chart& c) {
     const cv::Scalar colour = kColours[k % kColours.size()];
     std::vector<cv::Point> points;
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (std::isfinite(s.y[i]) && !(c.log_y && s.y[i] <= 0))
-        points.emplace_back(px(s.x[i]), py(s.y[i]));
+      if (!std::isfinite(s.y[i]) || (c.log_y && s.y[i] <= 0)) continue;
+      points.emplace_back(px(s.x[i]), py(s.y[i]));
+      const double e = error_at(s, i);
+      if (e > 0) {  // the bar and its caps
+        const int x = points.back().x, lo = py(s.y[i] - e), hi = py(s.y[i] + e);
+        cv::line(m, {x, lo}, {x, hi}, colour, 1, cv::LINE_AA);
+        cv::line(m, {x - 3, lo}, {x + 3, lo}, colour, 1, cv::LINE_AA);
+        cv::line(m, {x - 3, hi}, {x + 3, hi}, colour, 1, cv::LINE_AA);
+      }
     }
-    if (points.size() > 1) cv::polylines(m, points, false, colour, 2, cv::LINE_AA);
-    for (const cv::Point& p : points) cv::circle(m, p, 2, colour, cv::FILLED, cv::LINE_AA);
+    if (s.line && points.size() > 1) cv::polylines(m, points, false, colour, 2, cv::LINE_AA);
+    for (const cv::Point& p : points)
+      cv::circle(m, p, s.line ? 2 : 4, colour, cv::FILLED, cv::LINE_AA);
     if (k < 18) {  // legend, right of the plot so it never hides a line
       const int ly = kTop + 8 + 14 * static_cast<int>(k);
       const int lx = kLeft + pw + 8;

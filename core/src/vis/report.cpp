@@ -13,32 +13,10 @@
 #include "cpsd/core/run_config.h"
 #include "cpsd/core/vis/run_views.h"
 #include "cpsd/sdk/error.h"
+#include "html.h"
 
 namespace cpsd::vis {
 namespace {
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string fixed(double v, int digits = 2) {
   if (!std::isfinite(v)) return "&ndash;";
@@ -169,16 +147,8 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
   }
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cpsd run "
-       << escape(run_dir.filename().string())
-       << "</"
-          "title>\n<style>body{font-family:sans-serif;margin:24px;max-width:1400px}table{border-"
-          "collapse:collapse;"
-          "margin:8px 0}td,th{border:1px solid #ccc;padding:3px "
-          "8px;text-align:right}td:first-child{text-align:left}"
-          "img{max-width:100%;border:1px solid #ddd;margin:4px "
-          "0}.bar{background:#4878d0;height:10px}"
-          "pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.warn{color:#a33;font-"
-          "weight:bold}</style></head><body>\n"
+       << escape(run_dir.filename().string()) << "</title>\n"
+       << page_style() << "</head><body>\n"
        << "<h1>cpsd run: " << escape(run_dir.filename().string()) << "</h1>\n";
   if (!results.is_null()) results_section(html, results);
   if (!results.is_null() && results.contains("teacher_check"))

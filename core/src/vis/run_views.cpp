@@ -51,11 +51,12 @@ std::vector<fs::path> plot_run(const fs::path& run_dir) {
                       ": no training metrics found (is it a cpsd run directory?)");
   std::vector<fs::path> written;
   for (const auto& [stage, jobs] : stages) {
-    Chart loss{stage + ": training loss", "epoch", "loss", {}, false};
-    Chart map{stage + ": validation mAP", "epoch", "mAP (%)", {}, false};
-    Chart lr{stage + ": learning rate", "epoch", "lr (end of epoch)", {}, true};
+    Chart loss{stage + ": training loss", "epoch", "loss", {}, false, {}};
+    Chart map{stage + ": validation mAP", "epoch", "mAP (%)", {}, false, {}};
+    Chart lr{stage + ": learning rate", "epoch", "lr (end of epoch)", {}, true, {}};
     for (const auto& [job, file] : jobs) {
-      Series l{job, {}, {}}, m{job, {}, {}}, e{job + " EMA", {}, {}}, r{job, {}, {}};
+      Series l{job, {}, {}, {}, true}, m{job, {}, {}, {}, true}, e{job + " EMA", {}, {}, {}, true},
+          r{job, {}, {}, {}, true};
       for (const Json& row : read_json_file(file)) {
         const double epoch = row["epoch"].get<double>();
         l.x.push_back(epoch);

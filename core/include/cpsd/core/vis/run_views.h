@@ -46,4 +46,9 @@ CPSD_CORE_API std::vector<double> draw_activation_maps(const std::vector<CamMode
 /// opens with no network. Returns the page's path.
 CPSD_CORE_API fs::path write_report(const fs::path& run_dir, const Registry& registry);
 
+/// Writes SWEEP_DIR/report/index.html from the summary `cpsd sweep` wrote (results.md,
+/// results.json, results.png): its tables, its chart and a link to each run. ConfigError
+/// when there is no summary. Returns the page's path.
+CPSD_CORE_API fs::path write_sweep_report(const fs::path& sweep_dir);
+
 }  // namespace cpsd::vis
