@@ -84,6 +84,26 @@ TEST_F(SweepSpec, ArraysAndTheCommandLine) {
   EXPECT_EQ(cells[1].overrides.front(), "run.methods=[ 'baseline', 'cpsd' ]");
 }
 
+TEST_F(SweepSpec, NamedSettingsAreAnAxis) {
+  const sweep::Spec spec = sweep::load_spec(
+      sweep("seeds = [0]\n[[sweep.axis]]\nlabel = \"teachers\"\nvalues = [\n"
+            "  {name = \"defaults\", set = []},\n"
+            "  {name = \"early stop\", set = [\"teachers.epochs=12\", \"teachers.patience=2\"]},\n"
+            "]\n"),
+      {});
+  const auto cells = sweep::cells(spec);
+  ASSERT_EQ(cells.size(), 2u);
+  EXPECT_FALSE(spec.axes[0].numeric);
+  EXPECT_EQ(cells[0].overrides, std::vector<std::string>{});
+  EXPECT_EQ(cells[1].name, "teachers=early-stop");
+  EXPECT_EQ(cells[1].values, std::vector<std::string>{"early stop"});
+  EXPECT_EQ(cells[1].overrides,
+            (std::vector<std::string>{"teachers.epochs=12", "teachers.patience=2"}));
+  EXPECT_NE(error_of(sweep("[[sweep.axis]]\nvalues = [{name = \"a\", sett = []}]\n"))
+                .find("unknown key 'sett' in a setting"),
+            std::string::npos);
+}
+
 TEST_F(SweepSpec, MistakesNameTheKeyAndWhere) {
   EXPECT_NE(error_of(sweep("sed = [1]\n")).find("s.toml:3:1: unknown key sweep.sed"),
             std::string::npos)

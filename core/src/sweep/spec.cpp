@@ -33,36 +33,6 @@ std::string value_text(const toml::node& node) {
   return out.str();
 }
 
-Axis make_axis(std::string key, const toml::array& values, const std::string& at) {
-  if (key.empty()) fail(at, "an axis needs a key (e.g. key = \"partition.k\")");
-  if (values.empty()) fail(at, "axis '" + key + "' has no values");
-  Axis axis;
-  axis.key = std::move(key);
-  axis.label = axis.key.substr(axis.key.rfind('.') + 1);
-  axis.numeric = true;
-  for (const toml::node& v : values) {
-    axis.values.push_back(value_text(v));
-    axis.numeric = axis.numeric && (v.is_integer() || v.is_floating_point());
-  }
-  return axis;
-}
-
-// "key=[v1, v2]" from the command line.
-Axis parse_axis(const std::string& text) {
-  const std::size_t eq = text.find('=');
-  const std::string at = "--axis " + text;
-  if (eq == std::string::npos) fail(at, "expected KEY=[V1, V2, ...]");
-  toml::table t;
-  try {
-    t = toml::parse("values = " + text.substr(eq + 1));
-  } catch (const toml::parse_error& e) {
-    fail(at, "the values are not a TOML array: " + std::string(e.description()));
-  }
-  const toml::array* values = t["values"].as_array();
-  if (values == nullptr) fail(at, "the values must be a TOML array, e.g. partition.k=[2, 3, 5]");
-  return make_axis(text.substr(0, eq), *values, at);
-}
-
 std::vector<std::string> strings(const toml::node& node, const std::string& key,
                                  const std::string& file) {
   const toml::array* a = node.as_array();
@@ -92,6 +62,105 @@ std::string text_value(const toml::node& node, const std::string& key, const std
   return *node.value<std::string>();
 }
 
+// How a cell's name shows a value: strings without quotes, arrays joined by '+'.
+std::string display_value(const std::string& text) {
+  const toml::table t = toml::parse("v = " + text);
+  const toml::node& v = *t.get("v");
+  if (v.is_string()) return *v.value<std::string>();
+  if (const toml::array* a = v.as_array()) {
+    std::string out;
+    for (const toml::node& e : *a) out += (out.empty() ? "" : "+") + display_value(value_text(e));
+    return out;
+  }
+  return text;
+}
+
+// The parts joined by ',' with what a file name should not hold replaced by '-'.
+std::string directory_name(const std::vector<std::string>& parts) {
+  std::string name;
+  for (const std::string& p : parts) name += (name.empty() ? "" : ",") + p;
+  for (char& c : name) {
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                       c == '+' || c == '=' || c == ',' || c == '-';
+    if (!plain) c = '-';
+  }
+  return name;
+}
+
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+Axis make_axis(std::string key, const toml::array& values, const std::string& at) {
+  if (key.empty()) fail(at, "an axis needs a key (e.g. key = \"partition.k\")");
+  if (values.empty()) fail(at, "axis '" + key + "' has no values");
+  Axis axis;
+  axis.key = std::move(key);
+  axis.label = axis.key.substr(axis.key.rfind('.') + 1);
+  axis.numeric = true;
+  for (const toml::node& v : values) {
+    axis.values.push_back(value_text(v));
+    axis.shown.push_back(display_value(axis.values.back()));
+    axis.overrides.push_back({axis.key + "=" + axis.values.back()});
+    axis.numeric = axis.numeric && (v.is_integer() || v.is_floating_point());
+  }
+  return axis;
+}
+
+// An axis of named settings: values = [{name = "...", set = ["key=value", ...]}, ...].
+Axis make_variant_axis(const std::string& label, const toml::array& values, const std::string& file,
+                       const std::string& at) {
+  if (values.empty()) fail(at, "axis '" + label + "' has no values");
+  Axis axis;
+  axis.label = label.empty() ? "setting" : label;
+  for (const toml::node& v : values) {
+    const toml::table* t = v.as_table();
+    if (t == nullptr) {
+      fail(where(v, file),
+           "an axis without a key takes settings: {name = \"...\", set = "
+           "[\"key=value\", ...]}");
+    }
+    std::string name;
+    std::vector<std::string> sets;
+    for (const auto& [k, node] : *t) {
+      if (k == "name") {
+        name = text_value(node, "axis.values.name", file);
+      } else if (k == "set") {
+        sets = strings(node, "axis.values.set", file);
+      } else {
+        fail(where(k.source(), file),
+             "unknown key '" + std::string(k.str()) + "' in a setting (name, set)");
+      }
+    }
+    if (name.empty()) fail(where(v, file), "a setting needs a name");
+    axis.values.push_back(name);
+    axis.shown.push_back(name);
+    axis.overrides.push_back(sets);
+  }
+  return axis;
+}
+
+// "key=[v1, v2]" from the command line.
+Axis parse_axis(const std::string& text) {
+  const std::size_t eq = text.find('=');
+  const std::string at = "--axis " + text;
+  if (eq == std::string::npos) fail(at, "expected KEY=[V1, V2, ...]");
+  toml::table t;
+  try {
+    t = toml::parse("values = " + text.substr(eq + 1));
+  } catch (const toml::parse_error& e) {
+    fail(at, "the values are not a TOML array: " + std::string(e.description()));
+  }
+  const toml::array* values = t["values"].as_array();
+  if (values == nullptr) fail(at, "the values must be a TOML array, e.g. partition.k=[2, 3, 5]");
+  return make_axis(text.substr(0, eq), *values, at);
+}
+
 void read_axes(const toml::node& node, const std::string& file, Spec& spec) {
   const toml::array* list = node.as_array();
   if (list == nullptr || !list->is_array_of_tables())
@@ -114,6 +183,10 @@ void read_axes(const toml::node& node, const std::string& file, Spec& spec) {
       }
     }
     if (values == nullptr) fail(where(entry, file), "axis '" + key + "' needs values = [...]");
+    if (key.empty() && values->is_array_of_tables()) {
+      spec.axes.push_back(make_variant_axis(label, *values, file, where(entry, file)));
+      continue;
+    }
     spec.axes.push_back(make_axis(key, *values, where(entry, file)));
     if (!label.empty()) spec.axes.back().label = label;
   }
@@ -170,46 +243,12 @@ void check(const Spec& spec, const std::string& source) {
   if (seeds.size() != spec.seeds.size()) fail(source, "sweep.seeds repeats a seed");
   std::set<std::string> keys, labels;
   for (const Axis& a : spec.axes) {
-    if (!keys.insert(a.key).second) fail(source, "two axes set " + a.key);
+    if (!a.key.empty() && !keys.insert(a.key).second) fail(source, "two axes set " + a.key);
     if (!labels.insert(a.label).second)
       fail(source, "two axes are labelled '" + a.label + "': give one a label");
     if (a.key == "runtime.seed" || a.key == "run.name" || a.key == "run.output")
       fail(source, "axis " + a.key + " is set by the sweep itself (use sweep.seeds)");
   }
-}
-
-// How a cell's name shows a value: strings without quotes, arrays joined by '+'.
-std::string display_value(const std::string& text) {
-  const toml::table t = toml::parse("v = " + text);
-  const toml::node& v = *t.get("v");
-  if (v.is_string()) return *v.value<std::string>();
-  if (const toml::array* a = v.as_array()) {
-    std::string out;
-    for (const toml::node& e : *a) out += (out.empty() ? "" : "+") + display_value(value_text(e));
-    return out;
-  }
-  return text;
-}
-
-// The parts joined by ',' with what a file name should not hold replaced by '-'.
-std::string directory_name(const std::vector<std::string>& parts) {
-  std::string name;
-  for (const std::string& p : parts) name += (name.empty() ? "" : ",") + p;
-  for (char& c : name) {
-    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                       c == '+' || c == '=' || c == ',' || c == '-';
-    if (!plain) c = '-';
-  }
-  return name;
-}
-
-std::string toml_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -246,9 +285,9 @@ std::vector<Cell> cells(const Spec& spec) {
     std::vector<std::string> parts;
     for (std::size_t a = 0; a < spec.axes.size(); ++a) {
       const Axis& axis = spec.axes[a];
-      const std::string& v = axis.values[index[a]];
-      point.overrides.push_back(axis.key + "=" + v);
-      point.values.push_back(display_value(v));
+      const std::vector<std::string>& sets = axis.overrides[index[a]];
+      point.overrides.insert(point.overrides.end(), sets.begin(), sets.end());
+      point.values.push_back(axis.shown[index[a]]);
       parts.push_back(axis.label + "=" + point.values.back());
     }
     point.name = parts.empty() ? "base" : directory_name(parts);

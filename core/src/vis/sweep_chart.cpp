@@ -19,7 +19,7 @@ const sweep::MethodSummary* find(const sweep::CellSummary& cell, const std::stri
 // Methods on the x axis, a series of points per cell, each cell shifted a little so that
 // the bars of one method do not hide each other.
 Chart methods_chart(const sweep::Summary& s) {
-  Chart c{"mAP by method (mean ± std over seeds)", "method", "mAP", {}, false, s.methods};
+  Chart c{"mAP by method (mean +/- std over seeds)", "method", "mAP", {}, false, s.methods};
   const double n = static_cast<double>(s.cells.size());
   for (std::size_t k = 0; k < s.cells.size(); ++k) {
     const sweep::CellSummary& cell = s.cells[k];
@@ -40,7 +40,7 @@ Chart methods_chart(const sweep::Summary& s) {
 // mAP against the one numeric axis, a line per method.
 Chart axis_chart(const sweep::Summary& s) {
   const sweep::Axis& axis = s.axes.front();
-  Chart c{"mAP against " + axis.label, axis.label, "mAP", {}, false, {}};
+  Chart c{"mAP against " + axis.label + " (mean +/- std)", axis.label, "mAP", {}, false, {}};
   for (const std::string& method : s.methods) {
     Series series{method, {}, {}, {}, true};
     for (std::size_t k = 0; k < s.cells.size(); ++k) {
