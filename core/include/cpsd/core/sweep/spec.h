@@ -15,12 +15,12 @@ namespace cpsd::sweep {
 /// `["baseline", "cpsd"]`); or, without a key, named settings, each a list of overrides
 /// (`{name = "early stop", set = ["teachers.epochs=12", "teachers.patience=2"]}`).
 struct Axis {
-  std::string key;    ///< any --set key, e.g. "partition.k"; "" for named settings
-  std::string label;  ///< how cell names show it ("k"); default: the key's last part
+  std::string key;                  ///< any --set key, e.g. "partition.k"; "" for named settings
+  std::string label;                ///< how cell names show it ("k"); default: the key's last part
   std::vector<std::string> values;  ///< TOML text of each value (names of settings)
   std::vector<std::string> shown;   ///< each value as cell names show it (strings unquoted)
   std::vector<std::vector<std::string>> overrides;  ///< the "key=value"s of each value
-  bool numeric = false;  ///< every value is an integer or a float
+  bool numeric = false;                             ///< every value is an integer or a float
 };
 
 /// What `cpsd sweep` runs. Paths are absolute once loaded.
