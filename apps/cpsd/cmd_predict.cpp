@@ -15,6 +15,7 @@
 #include "cpsd/core/engine/saved_model.h"
 #include "cpsd/core/engine/trainer.h"
 #include "cpsd/core/runtime.h"
+#include "cpsd/core/text.h"
 #include "cpsd/sdk/error.h"
 
 namespace fs = std::filesystem;
@@ -30,8 +31,7 @@ std::vector<std::string> image_paths(const std::vector<std::string>& inputs) {
     if (fs::is_directory(in)) {
       std::vector<std::string> found;
       for (const auto& e : fs::recursive_directory_iterator(in)) {
-        std::string ext = e.path().extension().string();
-        std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+        const std::string ext = lower_case(e.path().extension().string());
         if (e.is_regular_file() &&
             std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end()) {
           found.push_back(e.path().string());

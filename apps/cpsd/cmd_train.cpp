@@ -10,15 +10,11 @@
 #include "cpsd/core/engine/plan.h"
 #include "cpsd/core/engine/stages.h"
 #include "cpsd/core/runtime.h"
+#include "cpsd/core/text.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd::cli {
 namespace {
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 struct Part {
   std::string branch;  // "" = the baseline
@@ -28,7 +24,7 @@ struct Part {
 // The branch of the plan named `text`, case-insensitively.
 std::string branch_named(const std::string& text, const engine::RunPlan& plan) {
   for (const engine::BranchSpec& b : plan.branches) {
-    if (lower(b.name) == lower(text)) return b.name;
+    if (lower_case(b.name) == lower_case(text)) return b.name;
   }
   return plan.branch(text).name;  // throws, listing the branches
 }
@@ -37,7 +33,7 @@ std::string branch_named(const std::string& text, const engine::RunPlan& plan) {
 // teachers of the run's branches in name order).
 Part parse_part(const std::string& text, const engine::RunPlan& plan) {
   if (text.empty()) return {};
-  if (lower(text) == "auto") {
+  if (lower_case(text) == "auto") {
     const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
     if (task == nullptr)
       throw ConfigError("--part auto needs SLURM_ARRAY_TASK_ID (a Slurm job array)");

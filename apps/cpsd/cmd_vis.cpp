@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "cpsd/core/text.h"
 #include "cpsd/core/vis/run_views.h"
 #include "cpsd/sdk/error.h"
 
@@ -19,8 +20,7 @@ std::vector<std::string> images_in(const std::vector<std::string>& inputs) {
     if (fs::is_directory(in)) {
       std::vector<std::string> found;
       for (const auto& e : fs::directory_iterator(in)) {
-        std::string ext = e.path().extension().string();
-        std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+        const std::string ext = lower_case(e.path().extension().string());
         if (std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end())
           found.push_back(e.path().string());
       }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpsd/core/text.h"
 
+#include <cctype>
+
 #include <algorithm>
 #include <numeric>
 
@@ -50,6 +52,16 @@ std::string join(const std::vector<std::string>& items, std::string_view sep,
     out += items[i];
   }
   return out;
+}
+
+std::string lower_case(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string upper_case(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
 }
 
 std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "../json_file.h"
+#include "../text_file.h"
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/engine/pipeline.h"
 #include "cpsd/core/log.h"
@@ -41,18 +42,11 @@ std::vector<PlannedRun> plan_all(const Spec& spec, const Registry& registry) {
   return out;
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Finished: results.json is there. A run started under another config is an error (its
 // checkpoints would be resumed as if they were this config's).
 bool finished(const PlannedRun& r) {
   const fs::path recorded = r.plan.layout.config();
-  if (fs::exists(recorded) && read_text(recorded) != r.config.to_toml()) {
+  if (fs::exists(recorded) && read_text_file(recorded) != r.config.to_toml()) {
     throw ConfigError(r.cell.dir.string() + " holds the results of another config than cell " +
                       r.cell.name + " seed " + std::to_string(r.cell.seed) +
                       " has now (the sweep or its run config changed); remove that directory "

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "../json_file.h"
+#include "../text_file.h"
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/data/dataset_config.h"
 #include "cpsd/core/engine/run_layout.h"
@@ -25,13 +26,6 @@ std::string fixed(double v, int digits = 2) {
   out.precision(digits);
   out << v;
   return out.str();
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // Relative path from the report directory.
@@ -163,7 +157,7 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
   // Activation maps of two classes, on validation images that hold them.
   try {
     const RunConfig config =
-        RunConfig::parse(read_text(layout.config()), layout.config().string(), {}, registry);
+        RunConfig::parse(read_text_file(layout.config()), layout.config().string(), {}, registry);
     const data::Dataset val = data::load_dataset(config, data::Split::val);
     std::vector<std::size_t> picks(val.class_names.size());
     for (std::size_t c = 0; c < picks.size(); ++c) picks[c] = c;
@@ -245,7 +239,7 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
     html << "</table>\n";
   }
   if (!results.is_null()) per_class_section(html, results, classes);
-  html << "<h2>Config</h2>\n<pre>" << escape(read_text(layout.config()))
+  html << "<h2>Config</h2>\n<pre>" << escape(read_text_file(layout.config()))
        << "</pre>\n</body></html>\n";
   const fs::path page = out_dir / "index.html";
   write_file_atomically(page, html.str());

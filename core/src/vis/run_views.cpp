@@ -13,6 +13,7 @@
 #include "cpsd/core/engine/run_layout.h"
 #include "cpsd/core/engine/saved_model.h"
 #include "cpsd/core/log.h"
+#include "cpsd/core/text.h"
 #include "cpsd/core/vis/cam.h"
 #include "cpsd/core/vis/chart.h"
 #include "cpsd/sdk/error.h"
@@ -104,11 +105,6 @@ std::pair<std::string, std::vector<std::string>> best_student(const engine::RunL
   return {method, branches};
 }
 
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 }  // namespace
 
 std::vector<CamModel> cam_models_of_run(const fs::path& run_dir, const std::string& class_name) {
@@ -131,7 +127,7 @@ std::vector<CamModel> cam_models_of_run(const fs::path& run_dir, const std::stri
         const bool holds = std::find(classes.begin(), classes.end(), class_name) != classes.end();
         known = known || holds;
         if (holds && t["branch"] == branch)
-          models.push_back({upper(branch) + " teacher", t["checkpoint"].get<std::string>()});
+          models.push_back({upper_case(branch) + " teacher", t["checkpoint"].get<std::string>()});
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "../json_file.h"
+#include "../text_file.h"
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/vis/run_views.h"
 #include "cpsd/sdk/error.h"
@@ -11,13 +12,6 @@
 
 namespace cpsd::vis {
 namespace {
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // `code` spans of one line of results.md, the rest escaped.
 std::string inline_html(const std::string& line) {
@@ -104,7 +98,7 @@ fs::path write_sweep_report(const fs::path& sweep_dir) {
        << page_style() << "</head><body>\n";
   if (fs::exists(sweep_dir / "results.png"))
     html << "<p><img src=\"../results.png\" alt=\"mAP by method\"></p>\n";
-  markdown_html(html, read_text(md));
+  markdown_html(html, read_text_file(md));
   runs_section(html, sweep_dir, summary);
   html << "</body></html>\n";
   const fs::path page = sweep_dir / "report" / "index.html";

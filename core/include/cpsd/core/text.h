@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Small text helpers for messages: nearest-name suggestions and joined lists.
+// Small text helpers: nearest-name suggestions, joined lists, letter case.
 #pragma once
 
 #include <string>
@@ -21,6 +21,10 @@ CPSD_CORE_API std::string closest_match(std::string_view name,
 /// "a, b, c" (or `empty` when there is nothing to list).
 CPSD_CORE_API std::string join(const std::vector<std::string>& items, std::string_view sep = ", ",
                                std::string_view empty = "none");
+
+/// ASCII letters in lower (upper) case; other bytes as they are.
+CPSD_CORE_API std::string lower_case(std::string s);
+CPSD_CORE_API std::string upper_case(std::string s);
 
 /// " (did you mean 'x'?)" or "" when there is no close candidate.
 CPSD_CORE_API std::string did_you_mean(std::string_view name,
