@@ -12,6 +12,7 @@
 #include "cpsd/core/model.h"
 #include "cpsd/core/plugin_manager.h"
 #include "cpsd/core/run_config.h"
+#include "cpsd/core/state_dict.h"
 #include "test_support.h"
 
 namespace cpsd {
@@ -90,6 +91,33 @@ TEST(MlDecoder, QueriesAreNotTrainedAndEveryOtherParameterIs) {
     } else {
       EXPECT_TRUE(p.value().grad().defined()) << p.key();
     }
+  }
+}
+
+// The authors' checkpoints hold the head as model.head = MLDecoder (TResNet: "head.decoder.*")
+// or model.fc = MLDecoder (ResNet: "fc.decoder.*"); both load whole into the head.
+TEST(MlDecoder, TheAuthorsCheckpointLayoutsLoadWhole) {
+  const RunConfig config = RunConfig::parse(
+      "[model]\nbackbone = \"resnet\"\nhead = \"ml_decoder\"\n[backbone.resnet]\nwidth = 4\n"
+      "[head.ml_decoder]\nembedding = 32\nheads = 4\nfeedforward = 64\n",
+      "model.toml", {}, manager().registry());
+  for (const std::string prefix : {"head.", "fc."}) {
+    auto source = build_model(config, manager().registry(), std::vector<std::string>(6, "c"));
+    StateDict file;
+    for (const auto& p : source->backbone().named_parameters())
+      file.emplace_back(p.key(), p.value());
+    for (const auto& b : source->backbone().named_buffers()) file.emplace_back(b.key(), b.value());
+    for (const auto& p : source->head().named_parameters())
+      file.emplace_back(prefix + p.key(), p.value() + 1.0);  // unlike any fresh head
+    auto model = build_model(config, manager().registry(), std::vector<std::string>(6, "c"));
+    const auto [backbone, head] = load_pretrained(*model, file, {}, prefix + " layout");
+    EXPECT_TRUE(head.missing.empty() && head.unexpected.empty() && head.mismatched.empty())
+        << prefix << ": " << head.summary();
+    EXPECT_EQ(head.matched.size(), model->head().named_parameters().size()) << prefix;
+    EXPECT_TRUE(backbone.unexpected.empty()) << prefix << ": " << backbone.summary();
+    const auto want = source->head().named_parameters();
+    for (const auto& p : model->head().named_parameters())
+      EXPECT_TRUE(torch::equal(p.value(), want[p.key()] + 1.0)) << prefix << p.key();
   }
 }
 
