@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cpsd/core/sweep/runner.h"
+#include "cpsd/core/sweep/summary.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd::cli {
@@ -78,6 +79,10 @@ int run_sweep(const std::vector<std::string>& args, Context& context) {
     return 0;
   }
   const sweep::Outcome o = sweep::run_sweep(spec, registry, only);
+  // The mAP tables (mean ± std, paired gains) as `cpsd run` prints its results; the rest
+  // is in results.md.
+  const std::string md = sweep::summary_markdown(o.summary);
+  std::cout << md.substr(0, md.find("\n## CF1")) << "\n";
   std::cout << "sweep " << spec.root.string() << ": " << o.ran << " run(s) trained, " << o.done
             << " done before, " << o.elsewhere << " running elsewhere; summary in "
             << (spec.root / "results.md").string() << "\n";

@@ -118,7 +118,7 @@ Outcome run_sweep(const Spec& spec, const Registry& registry, int64_t only) {
               format_duration(seconds), format_duration(seconds / outcome.ran),
               todo > 0 ? ", ETA " + format_duration(seconds / outcome.ran * todo) : "");
   }
-  summarize_sweep(spec);
+  outcome.summary = summarize_sweep(spec);
   return outcome;
 }
 
@@ -141,11 +141,12 @@ std::string grid_table(const Spec& spec, const Registry& registry) {
   return out.str();
 }
 
-void summarize_sweep(const Spec& spec) {
-  const Summary summary = summarize(spec, cells(spec));
+Summary summarize_sweep(const Spec& spec) {
+  Summary summary = summarize(spec, cells(spec));
   write_summary(summary, spec.root);
   log::info("sweep: {} of {} runs done; summary in {}", summary.runs_done, summary.runs,
             (spec.root / "results.md").string());
+  return summary;
 }
 
 }  // namespace cpsd::sweep

@@ -8,6 +8,7 @@
 #include "cpsd/core/export.h"
 #include "cpsd/core/registry.h"
 #include "cpsd/core/sweep/spec.h"
+#include "cpsd/core/sweep/summary.h"
 
 namespace cpsd::sweep {
 
@@ -16,6 +17,7 @@ struct Outcome {
   int64_t ran = 0;        ///< finished by this process
   int64_t done = 0;       ///< finished before (skipped)
   int64_t elsewhere = 0;  ///< being run by another process (left to it)
+  Summary summary;        ///< of every run finished by the end of the call
 };
 
 /// Checks the config and plan of every run first (a ConfigError before anything trains),
@@ -32,7 +34,7 @@ CPSD_CORE_API Outcome run_sweep(const Spec& spec, const Registry& registry, int6
 /// run) and the stage keys each run uses (equal keys are trained once).
 CPSD_CORE_API std::string grid_table(const Spec& spec, const Registry& registry);
 
-/// Reads the sweep's runs again and rewrites its summary (results.md/.json/.png).
-CPSD_CORE_API void summarize_sweep(const Spec& spec);
+/// Reads the sweep's runs again, rewrites its summary (results.md/.json/.png), returns it.
+CPSD_CORE_API Summary summarize_sweep(const Spec& spec);
 
 }  // namespace cpsd::sweep
