@@ -214,7 +214,7 @@ void read_file(const fs::path& file, Spec& spec, std::string& name, std::string&
   for (const auto& [k, node] : *sweep) {
     const std::string key(k.str());
     if (key == "config") {
-      spec.config = dir / text_value(node, key, f);
+      spec.config = (dir / text_value(node, key, f)).lexically_normal();
     } else if (key == "name") {
       name = text_value(node, key, f);
     } else if (key == "output") {
@@ -262,7 +262,7 @@ Spec load_spec(const fs::path& file, const SpecOverrides& cli) {
     read_file(file, spec, name, output);
     name = name.empty() ? file.stem().string() : name;
   }
-  if (!cli.config.empty()) spec.config = fs::absolute(cli.config);
+  if (!cli.config.empty()) spec.config = fs::absolute(cli.config).lexically_normal();
   if (!cli.name.empty()) name = cli.name;
   if (!cli.output.empty()) output = cli.output;
   if (!cli.seeds.empty()) spec.seeds = cli.seeds;
