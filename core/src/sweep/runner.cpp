@@ -42,11 +42,24 @@ std::vector<PlannedRun> plan_all(const Spec& spec, const Registry& registry) {
   return out;
 }
 
+// A resolved config without its leading comment (which names the file it was read from, so
+// the same config reached through another path would differ).
+std::string settings_of(const std::string& toml) {
+  std::size_t at = 0;
+  while (at < toml.size() && toml[at] == '#') {
+    at = toml.find('\n', at);
+    if (at == std::string::npos) return "";
+    ++at;
+  }
+  return toml.substr(at);
+}
+
 // Finished: results.json is there. A run started under another config is an error (its
 // checkpoints would be resumed as if they were this config's).
 bool finished(const PlannedRun& r) {
   const fs::path recorded = r.plan.layout.config();
-  if (fs::exists(recorded) && read_text_file(recorded) != r.config.to_toml()) {
+  if (fs::exists(recorded) &&
+      settings_of(read_text_file(recorded)) != settings_of(r.config.to_toml())) {
     throw ConfigError(r.cell.dir.string() + " holds the results of another config than cell " +
                       r.cell.name + " seed " + std::to_string(r.cell.seed) +
                       " has now (the sweep or its run config changed); remove that directory "

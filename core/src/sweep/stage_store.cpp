@@ -40,12 +40,15 @@ void erase(toml::table& t, std::string_view section, std::string_view key) {
   if (toml::table* s = t[section].as_table()) s->erase(key);
 }
 
-// What no model of any stage reads: where the run goes, which methods, how it logs.
+// The config without what neither the baseline nor the teachers read: where the run goes,
+// which methods, how it logs, and the students' own settings ([distill], the distillation
+// loss's table).
 toml::table training_config(const RunConfig& config, const engine::RunPlan& plan) {
   toml::table t = toml::parse(config.to_toml());
   t.erase("run");
   t.erase("methods");
   t.erase("pretrain");  // cpsd pretrain's output file; runs read model.pretrained
+  t.erase("distill");
   erase(t, "runtime", "log_level");
   erase(t, "train", "log_seconds");
   const std::string train_loss = config.section("train").get_string("loss");
@@ -57,8 +60,7 @@ toml::table training_config(const RunConfig& config, const engine::RunPlan& plan
 
 StageKeys stage_keys(const RunConfig& config, const engine::RunPlan& plan) {
   StageKeys keys;
-  toml::table common = training_config(config, plan);
-  common.erase("distill");
+  const toml::table common = training_config(config, plan);
   if (plan.baseline) {
     toml::table t = common;
     for (const char* only_teachers : {"branches", "partition", "teachers", "decomposer"})
