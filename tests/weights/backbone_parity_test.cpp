@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// TResNet-M/L/XL and ResNeXt50-32x4d against timm's own code
+// (tests/weights/backbone_parity_expected.json, made by backbone_parity_fixture.py): the
+// same formula weights, BatchNorm statistics taken from the input batch, the same logits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "cpsd/core/model.h"
+#include "cpsd/core/plugin_manager.h"
+#include "cpsd/core/run_config.h"
+#include "test_support.h"
+
+namespace cpsd {
+namespace {
+
+using Json = nlohmann::json;
+
+PluginManager& manager() {
+  static PluginManager* m = [] {
+    auto* pm = new PluginManager();  // lives for the whole test program
+    pm->load({{test::plugin_dir(), "test"}});
+    return pm;
+  }();
+  return *m;
+}
+
+const Json& fixture() {
+  static const Json* f = new Json(Json::parse(
+      test::read_file(test::source_dir() / "tests/weights/backbone_parity_expected.json")));
+  return *f;
+}
+
+// The fixture's input: 0.5 + 0.5 sin(a i) cos(b i) over the flat index, in double.
+torch::Tensor wave(at::IntArrayRef shape, double a, double b) {
+  const torch::Tensor i = torch::arange(c10::multiply_integers(shape), torch::kDouble);
+  return (0.5 + 0.5 * torch::sin(a * i) * torch::cos(b * i)).to(torch::kFloat).reshape(shape);
+}
+
+// The fixture's weights: t = sin(1.7 i + 0.3 len(name)); (2 / sqrt(fan_in)) t for matrices
+// and kernels, 1 + 0.1 t for vectors named *weight, 0.1 t for other vectors.
+torch::Tensor formula(const std::string& name, at::IntArrayRef shape) {
+  const int64_t n = c10::multiply_integers(shape);
+  torch::Tensor t =
+      torch::sin(1.7 * torch::arange(n, torch::kDouble) + 0.3 * static_cast<double>(name.size()));
+  const bool weight = name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0;
+  if (shape.size() >= 2) {
+    t = t * (2.0 / std::sqrt(static_cast<double>(n / shape[0])));
+  } else {
+    t = weight ? 1.0 + 0.1 * t : 0.1 * t;
+  }
+  return t.to(torch::kFloat).reshape(shape);
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// cpsd's "backbone.X" is timm's "X"; cpsd's "head.fc.Y" is timm's "head.fc.Y" (TResNet) or
+// "fc.Y" (ResNet).
+std::string timm_name(const std::string& key, const Json& state) {
+  if (key.rfind("backbone.", 0) == 0) return key.substr(9);
+  return state.contains(key) ? key : key.substr(5);
+}
+
+void run_case(const Json& c) {
+  const std::string arch = c["timm"];
+  SCOPED_TRACE(arch);
+  const RunConfig config =
+      RunConfig::parse("[model]\nbackbone = \"" + arch + "\"\nhead = \"linear\"\n", "model.toml",
+                       {}, manager().registry());
+  const int64_t classes = c["classes"];
+  auto model = build_model(config, manager().registry(), std::vector<std::string>(classes, "c"));
+  const Json& state = c["state"];
+  std::map<std::string, std::vector<int64_t>> names;
+  torch::NoGradGuard no_grad;
+  auto fill = [&](const std::string& key, torch::Tensor& t) {
+    const std::string name = timm_name(key, state);
+    names[name] = t.sizes().vec();
+    if (ends_with(name, "running_mean") || ends_with(name, "running_var")) {
+      t.fill_(ends_with(name, "mean") ? 0.0 : 1.0);
+    } else {
+      t.copy_(formula(name, t.sizes()));
+    }
+  };
+  for (auto& p : model->named_parameters()) fill(p.key(), p.value());
+  for (auto& b : model->named_buffers()) {
+    if (!ends_with(b.key(), "num_batches_tracked")) fill(b.key(), b.value());
+  }
+  std::map<std::string, std::vector<int64_t>> expected;
+  for (const auto& [k, v] : state.items()) expected[k] = v.get<std::vector<int64_t>>();
+  ASSERT_EQ(names, expected) << "state dict names and shapes";
+
+  // Statistics of the batch itself: BatchNorm in train mode with momentum 1, all else eval.
+  const int64_t size = c["size"];
+  const torch::Tensor x = wave({4, 3, size, size}, 0.37, 0.011);
+  model->eval();
+  for (auto& m : model->modules(false)) {
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      bn->options.momentum(1.0);
+      bn->train();
+    }
+  }
+  model->forward(x);
+  model->eval();
+  const torch::Tensor logits = model->forward(x);
+  const torch::Tensor ref =
+      torch::tensor(c["logits"].get<std::vector<float>>()).reshape(logits.sizes());
+  const double error = ((logits - ref).abs() / (1.0 + ref.abs())).max().item<double>();
+  EXPECT_LT(error, 1e-4) << "cpsd " << logits << "\ntimm " << ref;
+}
+
+TEST(BackboneParity, TResNetMEqualsTimm) { run_case(fixture()["cases"][0]); }
+TEST(BackboneParity, TResNetLEqualsTimm) { run_case(fixture()["cases"][1]); }
+TEST(BackboneParity, TResNetXLEqualsTimm) { run_case(fixture()["cases"][2]); }
+TEST(BackboneParity, ResNeXt50EqualsTimm) { run_case(fixture()["cases"][3]); }
+
+}  // namespace
+}  // namespace cpsd
