@@ -14,6 +14,7 @@
 #include "cpsd/core/data/readers.h"
 #include "cpsd/core/engine/saved_model.h"
 #include "cpsd/core/engine/trainer.h"
+#include "cpsd/core/log.h"
 #include "cpsd/core/runtime.h"
 #include "cpsd/core/text.h"
 #include "cpsd/sdk/error.h"
@@ -88,6 +89,28 @@ std::vector<double> read_thresholds(const std::string& file,
   return t;
 }
 
+// As timm's resolve_data_config: what the config leaves open of the input follows what the
+// backbone's weights expect (TResNet 448 pixels / 255, torchvision 224 with ImageNet's
+// mean and std). Returns the --set overrides that say so.
+std::vector<std::string> backbone_input(const RunConfig& config, const InputSpec& spec) {
+  std::vector<std::string> out;
+  if (!config.given("data.image_size"))
+    out.push_back("data.image_size=" + std::to_string(spec.default_size));
+  if (!config.given("data.normalize")) {
+    const InputSpec imagenet{0, {0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}};
+    if (spec.mean == imagenet.mean && spec.std == imagenet.std) {
+      out.push_back("data.normalize=\"imagenet\"");
+    } else if (spec.mean == InputSpec{}.mean && spec.std == InputSpec{}.std) {
+      out.push_back("data.normalize=\"none\"");
+    } else {
+      log::warn(
+          "cpsd predict: the backbone expects a mean and std data.normalize cannot "
+          "express; the input is pixels / 255");
+    }
+  }
+  return out;
+}
+
 // A model built from a config (and pretrained weights) rather than a checkpoint.
 engine::SavedModel model_from_config(const std::string& file, std::vector<std::string> overrides,
                                      const std::string& pretrained, const std::string& classes_file,
@@ -112,6 +135,15 @@ engine::SavedModel model_from_config(const std::string& file, std::vector<std::s
     meta.class_indices.push_back(static_cast<int64_t>(i));
   auto model = build_model(config, registry, names);
   model->eval();
+  const std::vector<std::string> input = backbone_input(config, model->backbone().input_spec());
+  if (!input.empty()) {
+    overrides.insert(overrides.end(), input.begin(), input.end());
+    config = RunConfig::load(file, overrides, registry);
+  }
+  const data::PipelineOptions p = data::pipeline_options(config, false);
+  log::info(
+      "cpsd predict: input {} px, {} (data.image_size, data.normalize)", p.image_size,
+      p.normalization == data::Normalization::imagenet ? "ImageNet mean and std" : "pixels / 255");
   return engine::SavedModel{std::move(meta), std::move(config), std::move(model), "pretrained"};
 }
 

@@ -257,6 +257,13 @@ Options RunConfig::plugin_options(Kind kind, std::string_view name) const {
   return make_options_view(impl_->resolved, table, scope);
 }
 
+bool RunConfig::given(std::string_view dotted_key) const {
+  const toml::node* node = impl_->resolved->at_path(dotted_key).node();
+  if (node == nullptr) return false;
+  const auto& source = node->source().path;
+  return source && *source != "host defaults" && source->rfind("defaults of ", 0) != 0;
+}
+
 std::string RunConfig::to_toml() const {
   std::ostringstream out;
   out << "# Resolved config of " << impl_->source_name << '\n'

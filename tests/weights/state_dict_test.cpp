@@ -175,9 +175,9 @@ TEST(PredictParity, TorchvisionClassifierGivesPyTorchsScores) {
                           (test::source_dir() / "tests/weights/make_fixtures.py").string() + " " +
                           tmp.path().string() + " predict 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
+  // No [data]: the input the backbone's weights expect (224, ImageNet's mean and std).
   test::write_file(tmp / "r18.toml",
-                   "[model]\nbackbone = \"resnet18\"\nhead = \"linear\"\nnum_classes = 1000\n"
-                   "[data]\nimage_size = 224\nnormalize = \"imagenet\"\n");
+                   "[model]\nbackbone = \"resnet18\"\nhead = \"linear\"\nnum_classes = 1000\n");
   const auto r = test::run_cpsd({"predict", "--config", (tmp / "r18.toml").string(), "--pretrained",
                                  (tmp / "resnet18.pth").string(), "--out", (tmp / "p.csv").string(),
                                  (tmp / "image.png").string()});

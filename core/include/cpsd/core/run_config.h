@@ -45,6 +45,9 @@ class CPSD_CORE_API RunConfig {
   std::string selected(Kind kind) const;
   /// The options table of kind/name merged over the plugin's defaults.
   Options plugin_options(Kind kind, std::string_view name) const;
+  /// Whether a config file, a base or --set wrote `dotted_key` (e.g. "data.image_size"),
+  /// rather than it holding a host or plugin default.
+  bool given(std::string_view dotted_key) const;
   /// The whole resolved config as TOML; loading it again gives the same config.
   std::string to_toml() const;
   /// The file it was read from (or the name given to parse()).
