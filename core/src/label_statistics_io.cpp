@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "cpsd/core/atomic_file.h"
+#include "cpsd/core/log.h"
 #include "cpsd/sdk/error.h"
 #include "json_file.h"
 
@@ -71,6 +72,8 @@ LabelStatistics read_statistics(const std::filesystem::path& path) {
   } catch (const ConfigError& e) {
     json_fail(file, e.what());
   }
+  const std::string excess = statistics_excess(s);
+  if (!excess.empty()) log::warn("{}: {}", file, excess);
   return s;
 }
 

@@ -12,7 +12,7 @@ Eigen::MatrixXd conditional_probability(const LabelStatistics& stats) {
     const double n = stats.counts[i];
     if (n <= 0) continue;
     for (Eigen::Index j = 0; j < m; ++j) {
-      if (i != j) s(i, j) = std::min(1.0, stats.cooccurrence[i * m + j] / n);
+      if (i != j) s(i, j) = stats.cooccurrence[i * m + j] / n;
     }
   }
   return s;
@@ -20,7 +20,7 @@ Eigen::MatrixXd conditional_probability(const LabelStatistics& stats) {
 
 namespace {
 
-// x^(1/tau) for x in [0, 1]; zeros stay zero and the paper's and authors' exponents take
+// x^(1/tau) for x >= 0; zeros stay zero and the paper's and authors' exponents take
 // the exact (and much faster) root functions.
 double smooth(double x, double tau) {
   if (x <= 0) return 0;

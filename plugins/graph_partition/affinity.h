@@ -10,6 +10,8 @@ namespace cpsd::partition {
 
 /// S_ij = e_ij / n_i: the probability of class j in an image that has class i. A class with
 /// n_i = 0 has S_ij = 0 (no evidence of co-occurrence), so nothing is divided by zero.
+/// Statistics whose pairs were counted twice give S_ij > 1; it is kept, as the authors'
+/// code keeps it (and P- then has negative entries).
 Eigen::MatrixXd conditional_probability(const LabelStatistics& stats);
 
 /// Co-occurrence affinity P+ = (S^(1/tau) + (S^(1/tau))^T) / 2, element-wise power.

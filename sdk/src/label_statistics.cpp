@@ -2,6 +2,7 @@
 // Checks shared by every decomposer and by the host.
 #include <cmath>
 #include <sstream>
+#include <tuple>
 
 #include "cpsd/sdk/decomposer.h"
 #include "cpsd/sdk/error.h"
@@ -47,15 +48,32 @@ void validate_statistics(const LabelStatistics& s) {
       if (a != b) {
         invalid("co-occurrence is not symmetric for " + pair_name(s, i, j));
       }
-      if (a > std::min(s.counts[i], s.counts[j])) {
-        std::ostringstream out;
-        out << pair_name(s, i, j) << " co-occur in " << a << " images but one of them is in only "
-            << std::min(s.counts[i], s.counts[j])
-            << " (co-occurrences counted twice? each image counts once per pair)";
-        invalid(out.str());
-      }
     }
   }
+}
+
+std::string statistics_excess(const LabelStatistics& s) {
+  const std::size_t m = s.class_names.size();
+  std::size_t pairs = 0, worst_i = 0, worst_j = 0;
+  double worst = 1.0;
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = i + 1; j < m; ++j) {
+      const double fewer = std::min(s.counts[i], s.counts[j]);
+      const double e = s.cooccurrence[i * m + j];
+      if (e <= fewer) continue;
+      ++pairs;
+      const double ratio = fewer > 0 ? e / fewer : INFINITY;
+      if (ratio > worst) std::tie(worst, worst_i, worst_j) = std::make_tuple(ratio, i, j);
+    }
+  }
+  if (pairs == 0) return "";
+  std::ostringstream out;
+  out << "label statistics: " << pairs << (pairs == 1 ? " pair co-occurs" : " pairs co-occur")
+      << " in more images than one of its classes is in (worst: " << pair_name(s, worst_i, worst_j)
+      << ", " << s.cooccurrence[worst_i * m + worst_j] << " images together, "
+      << std::min(s.counts[worst_i], s.counts[worst_j])
+      << " alone); co-occurrences counted twice? The affinities use them as they are";
+  return out.str();
 }
 
 void validate_group_count(const LabelStatistics& stats, int64_t k) {

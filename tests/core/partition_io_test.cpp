@@ -63,7 +63,14 @@ TEST(LabelStatistics, FileErrorsNameTheProblem) {
       std::string::npos);
   test::write_file(tmp / "doubled.json", R"({"classes": ["a", "b"], "num_images": 5,
       "counts": [2, 3], "cooccurrence": [[0, 4], [4, 0]]})");
-  EXPECT_NE(error_of([&] { read_statistics(tmp / "doubled.json"); }).find("counted twice"),
+  // Pairs counted twice (ML-GCN's NUS-WIDE file) are read; statistics_excess names them.
+  const LabelStatistics doubled = read_statistics(tmp / "doubled.json");
+  EXPECT_EQ(doubled.cooccurrence, (std::vector<double>{0, 4, 4, 0}));
+  EXPECT_NE(statistics_excess(doubled).find("1 pair co-occurs"), std::string::npos);
+  EXPECT_EQ(statistics_excess(small_stats()), "");
+  test::write_file(tmp / "negative.json", R"({"classes": ["a", "b"], "num_images": 5,
+      "counts": [2, 3], "cooccurrence": [[0, -1], [-1, 0]]})");
+  EXPECT_NE(error_of([&] { read_statistics(tmp / "negative.json"); }).find("is not a count"),
             std::string::npos);
   test::write_file(tmp / "asym.json", R"({"classes": ["a", "b"], "num_images": 5,
       "counts": [2, 3], "cooccurrence": [[0, 1], [2, 0]]})");

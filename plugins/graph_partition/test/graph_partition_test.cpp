@@ -203,6 +203,34 @@ TEST(Decomposers, ReturnTheirAffinity) {
   EXPECT_DOUBLE_EQ(dgp.affinity[0], 0.0);  // diagonal ignored
 }
 
+// ML-GCN's NUS-WIDE file counts pairs twice, so e_ij can exceed n_j: the paper's formula is
+// computed on it as it is (the authors' S = e / n without a clamp), and both graphs partition.
+TEST(Decomposers, PairsCountedTwiceKeepThePapersFormula) {
+  LabelStatistics s;
+  s.class_names = names(4);
+  s.num_images = 20;
+  s.counts = {10, 4, 8, 6};
+  s.cooccurrence = {0, 8, 2, 0,  //
+                    8, 0, 0, 1,  //
+                    2, 0, 0, 9,  //
+                    0, 1, 9, 0};
+  EXPECT_NE(statistics_excess(s).find("2 pairs co-occur"), std::string::npos)
+      << statistics_excess(s);
+  EXPECT_NE(statistics_excess(s).find("'c0' and 'c1', 8 images together, 4 alone"),
+            std::string::npos)
+      << statistics_excess(s);
+  const Partition cgp = run("cgp", s, 2, 0, "tau = 2.0");
+  const Partition dgp = run("dgp", s, 2, 0, "tau = 2.0");
+  expect_valid(cgp, 4, 2);
+  expect_valid(dgp, 4, 2);
+  const double p01 = (std::sqrt(8.0 / 10) + std::sqrt(8.0 / 4)) / 2;  // > 1
+  const double p23 = (std::sqrt(9.0 / 8) + std::sqrt(9.0 / 6)) / 2;
+  EXPECT_NEAR(cgp.affinity[0 * 4 + 1], p01, 1e-12);
+  EXPECT_NEAR(cgp.affinity[2 * 4 + 3], p23, 1e-12);
+  EXPECT_NEAR(dgp.affinity[0 * 4 + 1], 1 - p01, 1e-12);  // negative, as the authors'
+  EXPECT_EQ(cgp.groups, (Groups{{0, 1}, {2, 3}}));
+}
+
 TEST(Decomposers, RejectBadOptions) {
   const LabelStatistics s = planted_blocks(2, 3, 10);
   EXPECT_THROW(run("cgp", s, 2, 0, "tau = 0.0"), ConfigError);

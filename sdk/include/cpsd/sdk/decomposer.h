@@ -40,9 +40,16 @@ struct DecomposerArgs {
 };
 
 /// Checks that `stats` is usable: m >= 1, sizes agree (m names, m counts, m*m
-/// co-occurrences), no negative or non-finite number, e_ij = e_ji, e_ij <= min(n_i, n_j)
-/// off the diagonal, n_i <= num_images. Throws ConfigError naming the first violation.
+/// co-occurrences), no negative or non-finite number, e_ij = e_ji off the diagonal,
+/// n_i <= num_images. Throws ConfigError naming the first violation.
 CPSD_SDK_API void validate_statistics(const LabelStatistics& stats);
+
+/// Pairs that co-occur in more images than one of the two is in (e_ij > min(n_i, n_j)), as
+/// in ML-GCN's published NUS-WIDE file, whose pairs are counted twice: "" when there are
+/// none, else one line naming how many and the worst (by e_ij / min(n_i, n_j)). Such
+/// statistics are usable (the affinities take them as they are, as the authors' code did);
+/// callers warn with this line.
+CPSD_SDK_API std::string statistics_excess(const LabelStatistics& stats);
 
 /// Throws ConfigError unless 1 <= k <= m.
 CPSD_SDK_API void validate_group_count(const LabelStatistics& stats, int64_t k);
