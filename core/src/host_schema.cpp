@@ -29,6 +29,8 @@ input_size = 224     # square input side in pixels
 pretrained = ""      # weights for the backbone (and the classifier when it fits): .pth, .safetensors or a cpsd checkpoint
 pretrained_entry = ""  # member of a checkpoint dict holding the weights ("" = state_dict_ema, model_ema, state_dict or model)
 pretrained_rename = []  # "from=>to" name-prefix renames applied first, e.g. ["features.0.=>backbone.conv1."]
+pretrained_layout = "auto"  # whose names the file has: auto (from its keys) | q2l | cpsd-authors | cpsd | ml-decoder | inplace-abn | timm | torchvision | as-is
+pretrained_parts = "all"  # all: the backbone whole, and the head whole when the file has it | backbone: the file's head weights are left out | matching: whatever fits (warns)
 
 [train]
 loss = ""            # classification loss registry name; options in [loss.<name>]

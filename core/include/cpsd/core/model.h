@@ -34,17 +34,29 @@ class CPSD_CORE_API MultiLabelModel : public torch::nn::Module {
   std::shared_ptr<Head> head_;
 };
 
+/// How pretrained weights are mapped and checked (model.pretrained_*).
+struct CPSD_CORE_API PretrainedLoad {
+  std::vector<std::string> renames;  ///< "from=>to" name prefixes, tried before the layout's
+  std::string layout = "auto";       ///< a WeightLayout name, or "auto" (detect from the keys)
+  std::string parts = "all";         ///< "all" | "backbone" | "matching"
+};
+
 /// Loads pretrained weights into `model` and returns the backbone's and the head's reports.
-/// Names are first renamed by `renames` ("from=>to" prefixes). Names the head claims
-/// (Head::foreign_classifier_prefixes: a torchvision classifier's "fc." for a linear head)
-/// go to the head, then names under "backbone." / "head." go there and the rest to the
-/// backbone (the layout of torchvision and timm classifiers), after the backbone's
-/// adapt_pretrained(). Shape mismatches in the head are
-/// expected (another class count) and leave it as initialised. ConfigError if no backbone
-/// weight matched.
-CPSD_CORE_API std::pair<LoadReport, LoadReport> load_pretrained(
-    MultiLabelModel& model, const StateDict& weights, const std::vector<std::string>& renames,
-    const std::string& source);
+/// Each name takes the first matching rename of `load.renames`, else of the layout's
+/// (cpsd/core/weight_layout.h); the layout's dropped names are left out. Then names the
+/// head claims (Head::foreign_classifier_prefixes: a torchvision classifier's "fc.") go to
+/// the head, names under "backbone." / "head." go there and the rest to the backbone, which
+/// converts them first (Backbone::adapt_pretrained).
+/// parts "all": every backbone tensor must load with its shape, and when any head tensor
+/// loads, every head parameter must (a classifier for another class count, matching
+/// nothing, leaves the head as initialised); "backbone": the file's head weights are left
+/// out; "matching": whatever fits loads, the rest is warned about. Every missing,
+/// unexpected and mismatched name is reported, grouped. ConfigError naming `source` when a
+/// check fails or no backbone weight matched.
+CPSD_CORE_API std::pair<LoadReport, LoadReport> load_pretrained(MultiLabelModel& model,
+                                                                const StateDict& weights,
+                                                                const PretrainedLoad& load,
+                                                                const std::string& source);
 
 /// Builds the backbone and head selected by `config` (model.backbone, model.head) with
 /// their options, for the given classes (a teacher's subset or the full label set), and
