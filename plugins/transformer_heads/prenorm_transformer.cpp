@@ -12,6 +12,9 @@ AttentionImpl::AttentionImpl(int64_t dim, int64_t heads, int64_t dim_head, doubl
     : heads_(heads), dim_head_(dim_head) {
   to_qkv = register_module(
       "to_qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * heads * dim_head).bias(false)));
+  // One head as wide as the tokens needs no output projection: the authors' code then has
+  // none (and no to_out.0 weights), so neither does this.
+  if (heads == 1 && dim_head == dim) return;
   to_out = register_module("to_out", torch::nn::Sequential(torch::nn::Linear(heads * dim_head, dim),
                                                            torch::nn::Dropout(dropout)));
 }
@@ -26,7 +29,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
       -1);
   const torch::Tensor out =
       torch::matmul(attention, qkv[2]).permute({0, 2, 1, 3}).reshape({b, n, heads_ * dim_head_});
-  return to_out->forward(out);
+  return to_out ? to_out->forward(out) : out;
 }
 
 FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t hidden, double dropout) {

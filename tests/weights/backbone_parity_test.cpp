@@ -4,7 +4,6 @@
 // same formula weights, BatchNorm statistics taken from the input batch, the same logits.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <map>
 
 #include <torch/torch.h>
@@ -13,6 +12,7 @@
 #include "cpsd/core/model.h"
 #include "cpsd/core/plugin_manager.h"
 #include "cpsd/core/run_config.h"
+#include "parity_formula.h"
 #include "test_support.h"
 
 namespace cpsd {
@@ -33,27 +33,6 @@ const Json& fixture() {
   static const Json* f = new Json(Json::parse(
       test::read_file(test::source_dir() / "tests/weights/backbone_parity_expected.json")));
   return *f;
-}
-
-// The fixture's input: 0.5 + 0.5 sin(a i) cos(b i) over the flat index, in double.
-torch::Tensor wave(at::IntArrayRef shape, double a, double b) {
-  const torch::Tensor i = torch::arange(c10::multiply_integers(shape), torch::kDouble);
-  return (0.5 + 0.5 * torch::sin(a * i) * torch::cos(b * i)).to(torch::kFloat).reshape(shape);
-}
-
-// The fixture's weights: t = sin(1.7 i + 0.3 len(name)); (2 / sqrt(fan_in)) t for matrices
-// and kernels, 1 + 0.1 t for vectors named *weight, 0.1 t for other vectors.
-torch::Tensor formula(const std::string& name, at::IntArrayRef shape) {
-  const int64_t n = c10::multiply_integers(shape);
-  torch::Tensor t =
-      torch::sin(1.7 * torch::arange(n, torch::kDouble) + 0.3 * static_cast<double>(name.size()));
-  const bool weight = name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0;
-  if (shape.size() >= 2) {
-    t = t * (2.0 / std::sqrt(static_cast<double>(n / shape[0])));
-  } else {
-    t = weight ? 1.0 + 0.1 * t : 0.1 * t;
-  }
-  return t.to(torch::kFloat).reshape(shape);
 }
 
 bool ends_with(const std::string& s, const std::string& tail) {
@@ -84,7 +63,7 @@ void run_case(const Json& c) {
     if (ends_with(name, "running_mean") || ends_with(name, "running_var")) {
       t.fill_(ends_with(name, "mean") ? 0.0 : 1.0);
     } else {
-      t.copy_(formula(name, t.sizes()));
+      t.copy_(test::formula(name, t.sizes()));
     }
   };
   for (auto& p : model->named_parameters()) fill(p.key(), p.value());
@@ -97,7 +76,7 @@ void run_case(const Json& c) {
 
   // Statistics of the batch itself: BatchNorm in train mode with momentum 1, all else eval.
   const int64_t size = c["size"];
-  const torch::Tensor x = wave({4, 3, size, size}, 0.37, 0.011);
+  const torch::Tensor x = test::wave({4, 3, size, size}, 0.37, 0.011);
   model->eval();
   for (auto& m : model->modules(false)) {
     if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
