@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "cli.h"
+#include "cpsd/core/data/readers.h"
 #include "cpsd/core/model.h"
 #include "cpsd/core/runtime.h"
 #include "cpsd/sdk/error.h"
@@ -18,6 +19,34 @@ int64_t count(const std::vector<torch::Tensor>& tensors) {
   int64_t n = 0;
   for (const auto& t : tensors) n += t.numel();
   return n;
+}
+
+// "trainable T, frozen F (BatchNorm N), buffers B": frozen parameters (requires_grad off:
+// frozen stages, frozen BatchNorm) are not trained; codebases that keep frozen BatchNorm
+// scales as buffers (Q2L's FrozenBatchNorm2d) count parameters - N.
+std::string counts(torch::nn::Module& m) {
+  int64_t trainable = 0, frozen = 0, frozen_norm = 0;
+  for (const auto& p : m.parameters()) (p.requires_grad() ? trainable : frozen) += p.numel();
+  for (const auto& sub : m.modules()) {
+    if (auto* bn = sub->as<torch::nn::BatchNorm2d>()) {
+      for (const auto& p : bn->parameters(false)) frozen_norm += p.requires_grad() ? 0 : p.numel();
+    }
+  }
+  return "trainable " + std::to_string(trainable) + ", frozen " + std::to_string(frozen) +
+         " (BatchNorm " + std::to_string(frozen_norm) + "), buffers " +
+         std::to_string(count(m.buffers()));
+}
+
+std::vector<std::string> class_names(const Options& model, const std::string& classes_file) {
+  if (!classes_file.empty()) return data::read_class_list(classes_file);
+  const int64_t n = model.get_int("num_classes");
+  if (n < 1) {
+    model.fail("num_classes",
+               "must be >= 1 here (no dataset gives the classes), or give --classes FILE");
+  }
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < n; ++i) names.push_back("class_" + std::to_string(i));
+  return names;
 }
 
 // Images/s of full training steps (forward, loss, backward, Adam step) on random data.
@@ -60,7 +89,7 @@ int bench(MultiLabelModel& model, const RunConfig& config, const Registry& regis
 
 int run_model(const std::vector<std::string>& args, Context& context) {
   std::string action;
-  std::string file;
+  std::string file, classes_file;
   std::vector<std::string> overrides;
   int64_t batch = 32, steps = 10, warmup = 2;
   bool forward_only = false;
@@ -68,6 +97,8 @@ int run_model(const std::vector<std::string>& args, Context& context) {
   cli.positional("action", &action, "info | bench", 1);
   cli.add()("config", po::value(&file), "run config (TOML)")(
       "set", po::value(&overrides)->composing(), "override a config key (repeatable)")(
+      "classes", po::value(&classes_file),
+      "class names, one per line (instead of model.num_classes; GloVe class tokens need them)")(
       "batch", po::value(&batch), "bench: batch size (32)")("steps", po::value(&steps),
                                                             "bench: timed training steps (10)")(
       "warmup", po::value(&warmup), "bench: untimed steps first (2)")(
@@ -82,14 +113,10 @@ int run_model(const std::vector<std::string>& args, Context& context) {
   const RunConfig config = RunConfig::load(file, overrides, registry);
   const int threads = apply_runtime(config);
   const Options model_options = config.section("model");
-  const int64_t num_classes = model_options.get_int("num_classes");
-  if (num_classes < 1) {
-    model_options.fail("num_classes", "must be >= 1 here (no dataset gives the classes)");
-  }
+  const std::vector<std::string> names = class_names(model_options, classes_file);
+  const auto num_classes = static_cast<int64_t>(names.size());
   const int64_t size = model_options.get_int("input_size");
   if (size < 8) model_options.fail("input_size", "must be >= 8 pixels");
-  std::vector<std::string> names;
-  for (int64_t i = 0; i < num_classes; ++i) names.push_back("class_" + std::to_string(i));
   auto model = build_model(config, registry, names);
   if (action == "bench") {
     return bench(*model, config, registry, num_classes, size, batch, steps, warmup, threads,
@@ -99,9 +126,13 @@ int run_model(const std::vector<std::string>& args, Context& context) {
 
   std::cout << "backbone/" << config.selected(Kind::backbone) << " + head/"
             << config.selected(Kind::head) << ", " << num_classes << " classes\n";
-  std::cout << "parameters: " << count(model->parameters()) << " (backbone "
-            << count(model->backbone().parameters()) << ", head "
-            << count(model->head().parameters()) << "), buffers " << count(model->buffers())
+  int64_t trainable = 0;
+  for (const auto& p : model->parameters()) trainable += p.requires_grad() ? p.numel() : 0;
+  char millions[32];
+  std::snprintf(millions, sizeof(millions), "%.2f M", static_cast<double>(trainable) / 1e6);
+  std::cout << "parameters: " << count(model->parameters()) << ", trainable " << trainable << " ("
+            << millions << ")\n"
+            << "  backbone: " << counts(model->backbone()) << "\n  head: " << counts(model->head())
             << '\n';
   std::cout << "features:";
   for (const FeatureInfo& f : model->backbone().feature_info()) {

@@ -131,8 +131,45 @@ TEST_F(CliConfig, ModelInfoBuildsAndRunsThePluginModel) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("backbone/hello_cnn + head/linear, 5 classes"), std::string::npos) << r.out;
   // hello_cnn(width 4): conv 3->4 (108) + bn (8) + conv 4->8 (288) + bn (16); linear 8->5 (45).
-  EXPECT_NE(r.out.find("parameters: 465 (backbone 420, head 45)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("parameters: 465, trainable 465 (0.00 M)"), std::string::npos) << r.out;
+  // BatchNorm statistics: running mean and var (2 x 12) and two num_batches_tracked.
+  EXPECT_NE(r.out.find("backbone: trainable 420, frozen 0 (BatchNorm 0), buffers 26"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("head: trainable 45, frozen 0 (BatchNorm 0), buffers 0"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("forward [1, 3, 32, 32] -> [1, 5]"), std::string::npos) << r.out;
+}
+
+// Frozen BatchNorm counts apart from what trains (Q2L keeps it as buffers), and GloVe class
+// tokens take their names from --classes.
+TEST_F(CliConfig, ModelInfoCountsFrozenParametersAndReadsClassNames) {
+  std::string glove;
+  for (const char* word : {"cat", "dog", "sofa"}) {
+    glove += word;
+    for (int i = 0; i < 300; ++i) glove += " 0.01";
+    glove += "\n";
+  }
+  test::write_file(tmp_ / "glove.txt", glove);
+  test::write_file(tmp_ / "classes.txt", "cat\ndog\nsofa\n");
+  test::write_file(
+      tmp_ / "tf.toml",
+      "[model]\nbackbone = \"resnet\"\nhead = \"transformer\"\ninput_size = 64\n"
+      "[backbone.resnet]\nfrozen_bn = true\n[head.transformer]\nembeddings = \"glove\"\n"
+      "glove = \"" +
+          (tmp_ / "glove.txt").string() +
+          "\"\ndim = 16\ndepth = 1\n"
+          "heads = 2\ndim_head = 8\nmlp_dim = 16\n");
+  const auto r = run_cpsd({"model", "info", "--config", (tmp_ / "tf.toml").string(), "--classes",
+                           (tmp_ / "classes.txt").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(", 3 classes"), std::string::npos) << r.out;
+  // resnet (width 32, one basic block per stage): 12 BatchNorms over 32 + 2 x 32 + 3 x 64 +
+  // 3 x 128 + 3 x 256 = 1440 channels, a scale and a shift each frozen; statistics 2 x 1440
+  // and 12 counters. The head's buffer is the three GloVe vectors.
+  EXPECT_NE(r.out.find("frozen 2880 (BatchNorm 2880), buffers 2892"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("frozen 0 (BatchNorm 0), buffers 900"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("forward [1, 3, 64, 64] -> [1, 3]"), std::string::npos) << r.out;
 }
 
 TEST_F(CliConfig, ModelInfoErrorsFromInsidePlugins) {
