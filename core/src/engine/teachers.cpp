@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpsd/core/engine/teachers.h"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -17,6 +18,22 @@ at::Tensor merge_teacher_logits(const std::vector<at::Tensor>& outputs,
                                 int64_t num_classes) {
   TORCH_CHECK(!outputs.empty() && outputs.size() == groups.size(),
               "merge_teacher_logits: ", outputs.size(), " outputs for ", groups.size(), " groups");
+  // Host-side checks only (no device sync): a class no group covers would keep garbage.
+  std::vector<bool> seen(static_cast<std::size_t>(num_classes), false);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    TORCH_CHECK(
+        outputs[g].dim() == 2 && outputs[g].size(1) == static_cast<int64_t>(groups[g].size()),
+        "merge_teacher_logits: teacher ", g, " gives ", outputs[g].sizes(), " for ",
+        groups[g].size(), " classes");
+    for (int64_t c : groups[g]) {
+      TORCH_CHECK(c >= 0 && c < num_classes && !seen[static_cast<std::size_t>(c)],
+                  "merge_teacher_logits: class ", c, " is outside 0..", num_classes - 1,
+                  " or in two groups");
+      seen[static_cast<std::size_t>(c)] = true;
+    }
+  }
+  TORCH_CHECK(std::find(seen.begin(), seen.end(), false) == seen.end(),
+              "merge_teacher_logits: the groups leave a class out");
   at::Tensor merged = at::empty({outputs[0].size(0), num_classes}, outputs[0].options());
   for (std::size_t g = 0; g < groups.size(); ++g) {
     merged.index_copy_(1, at::tensor(groups[g], at::kLong).to(merged.device()), outputs[g]);

@@ -207,5 +207,152 @@ TEST(DistillationLoss, PerClassWeightsMultiplyEachTermOfItsBranch) {
                c10::Error);
 }
 
+// The same three metrics through other LibTorch paths than the plugin takes: mse as a weighted
+// squared error, kl through kl_div (the T^2 factor outside, "batchmean" for mean), bce through
+// binary_cross_entropy_with_logits with its own `weight` argument and "mean" reduction.
+torch::Tensor distill_formula(const std::string& metric, const torch::Tensor& s,
+                              const torch::Tensor& t, const torch::Tensor& w, double temperature,
+                              bool mean) {
+  namespace F = torch::nn::functional;
+  const auto sd = s.to(torch::kDouble), td = t.to(torch::kDouble);
+  const auto wd = w.to(torch::kDouble);
+  const double t2 = temperature * temperature;
+  if (metric == "mse") {
+    const torch::Tensor sum = ((sd - td).pow(2) * wd).sum();
+    return mean ? sum / static_cast<double>(s.numel()) : sum;
+  }
+  if (metric == "kl") {
+    const torch::Tensor log_p = F::log_softmax(sd / temperature, F::LogSoftmaxFuncOptions(1));
+    const torch::Tensor q = F::softmax(td / temperature, F::SoftmaxFuncOptions(1));
+    if (!mean) {
+      // Unweighted: kl_div's own "sum"; weighted: its per-entry terms times the class weights.
+      return torch::equal(wd, torch::ones_like(wd))
+                 ? F::kl_div(log_p, q, F::KLDivFuncOptions().reduction(torch::kSum)) * t2
+                 : (F::kl_div(log_p, q, F::KLDivFuncOptions().reduction(torch::kNone)) * wd).sum() *
+                       t2;
+    }
+    return (F::kl_div(log_p, q, F::KLDivFuncOptions().reduction(torch::kNone)) * wd).sum() /
+           static_cast<double>(s.size(0)) * t2;
+  }
+  const torch::Tensor soft = torch::sigmoid(td / temperature);
+  auto options = F::BinaryCrossEntropyWithLogitsFuncOptions().weight(wd.expand_as(sd));
+  if (mean) {
+    options.reduction(torch::kMean);
+  } else {
+    options.reduction(torch::kSum);
+  }
+  return F::binary_cross_entropy_with_logits(sd / temperature, soft, options) * t2;
+}
+
+std::string distill_options(const std::string& metric, const std::string& reduction, double weight,
+                            double temperature) {
+  return "metric = \"" + metric + "\"\nreduction = \"" + reduction +
+         "\"\nweight = " + std::to_string(weight) +
+         "\ntemperature = " + std::to_string(temperature) + "\n";
+}
+
+TEST(DistillationLoss, EachMetricAndReductionMatchesItsLibTorchFormula) {
+  torch::manual_seed(21);
+  const int64_t n = 5, c = 7;
+  const torch::Tensor s = torch::randn({n, c}) * 3, y = torch::zeros({n, c});
+  const std::vector<torch::Tensor> teachers = {
+      torch::randn({n, c}) * 3, torch::randn({n, c}) * 2 + 1, torch::randn({n, c}) * 4};
+  const torch::Tensor w = torch::tensor({1.0f, 0.0f, 0.3f, 2.0f, 1.0f, 0.5f, 1.5f});
+  const torch::Tensor ones = torch::ones({c});
+  // Three branches, the second with per-class weights: each gets weight / 3.
+  const double weight = 0.7;
+  for (const char* metric : {"mse", "kl", "bce"}) {
+    for (const char* reduction : {"sum", "mean"}) {
+      for (double temperature : {1.0, 3.0}) {
+        const bool mean = std::string(reduction) == "mean";
+        auto loss = make("distill", distill_options(metric, reduction, weight, temperature), c);
+        const LossOutput out = loss->forward(
+            {s, y, {}, {{"a", teachers[0], {}}, {"b", teachers[1], w}, {"c", teachers[2], {}}}});
+        ASSERT_EQ(out.parts.size(), 3u);
+        double expected_total = 0;
+        for (std::size_t b = 0; b < 3; ++b) {
+          const double term =
+              weight / 3 *
+              distill_formula(metric, s, teachers[b], b == 1 ? w : ones, temperature, mean)
+                  .item<double>();
+          expected_total += term;
+          EXPECT_NEAR(out.parts[b].second.item<double>(), term, 1e-5 * std::max(1.0, term))
+              << metric << " " << reduction << " T=" << temperature << " branch " << b;
+        }
+        EXPECT_EQ(out.parts[1].first, "kd_b");
+        EXPECT_NEAR(out.total.item<double>(), expected_total, 1e-5 * std::max(1.0, expected_total))
+            << metric << " " << reduction << " T=" << temperature;
+      }
+    }
+  }
+}
+
+TEST(DistillationLoss, LiteralValuesComputedWithPyTorch) {
+  // One branch, weight 1, T = 2, from PyTorch 1.13 in float64:
+  //   s = [[1, -2, .5], [0, 3, -1]]; t = [[2, -1, -.5], [1.5, 2, 0]]; w = [1, .5, 2]; T = 2
+  //   mse = ((s - t)**2 * w).sum()
+  //   kl  = (F.kl_div(F.log_softmax(s/T, 1), F.softmax(t/T, 1), reduction="none") * w).sum() * T*T
+  //   bce = F.binary_cross_entropy_with_logits(s/T, torch.sigmoid(t/T), weight=w,
+  //                                            reduction="sum") * T*T
+  //   mean: mse and bce / 6 (N x C), kl / 2 (N)
+  const torch::Tensor s = torch::tensor({1.0f, -2.0f, 0.5f, 0.0f, 3.0f, -1.0f}).reshape({2, 3});
+  const torch::Tensor t = torch::tensor({2.0f, -1.0f, -0.5f, 1.5f, 2.0f, 0.0f}).reshape({2, 3});
+  const torch::Tensor w = torch::tensor({1.0f, 0.5f, 2.0f});
+  const torch::Tensor y = torch::zeros({2, 3});
+  struct Case {
+    const char* metric;
+    double plain_sum, plain_mean, weighted_sum, weighted_mean;
+  };
+  const std::vector<Case> cases = {
+      {"mse", 7.25, 7.25 / 6, 8.25, 8.25 / 6},
+      {"kl", 1.0390240509, 0.5195120254, 1.2088475014, 0.6044237507},
+      {"bce", 16.1515326842, 2.6919221140, 19.3225192687, 3.2204198781}};
+  for (const Case& k : cases) {
+    auto sum = make("distill", distill_options(k.metric, "sum", 1.0, 2.0), 3);
+    auto mean = make("distill", distill_options(k.metric, "mean", 1.0, 2.0), 3);
+    const auto value = [&](const std::shared_ptr<Loss>& loss, const torch::Tensor& weights) {
+      return loss->forward({s, y, {}, {{"cgp", t, weights}}}).total.item<double>();
+    };
+    EXPECT_NEAR(value(sum, {}), k.plain_sum, 1e-5) << k.metric;
+    EXPECT_NEAR(value(mean, {}), k.plain_mean, 1e-5) << k.metric;
+    EXPECT_NEAR(value(sum, w), k.weighted_sum, 1e-5) << k.metric;
+    EXPECT_NEAR(value(mean, w), k.weighted_mean, 1e-5) << k.metric;
+  }
+}
+
+TEST(DistillationLoss, TemperatureSquaredKeepsTheGradientScaleOfKlAndBce) {
+  // d/ds of T^2 KL(softmax(t/T) || softmax(s/T)) = T (softmax(s/T) - softmax(t/T)), and
+  // d/ds of T^2 BCE(s/T, sigmoid(t/T)) = T (sigmoid(s/T) - sigmoid(t/T)): without the T^2
+  // factor both would be 1/T of that.
+  torch::manual_seed(4);
+  const torch::Tensor s0 = torch::randn({3, 4}) * 2, t = torch::randn({3, 4}) * 2;
+  const torch::Tensor y = torch::zeros({3, 4});
+  for (double temperature : {1.0, 4.0}) {
+    for (const char* metric : {"kl", "bce"}) {
+      torch::Tensor s = s0.clone().requires_grad_(true);
+      make("distill", distill_options(metric, "sum", 1.0, temperature), 4)
+          ->forward({s, y, {}, {{"cgp", t, {}}}})
+          .total.backward();
+      const torch::Tensor expected =
+          std::string(metric) == "kl"
+              ? temperature *
+                    (torch::softmax(s0 / temperature, 1) - torch::softmax(t / temperature, 1))
+              : temperature * (torch::sigmoid(s0 / temperature) - torch::sigmoid(t / temperature));
+      EXPECT_TRUE(torch::allclose(s.grad(), expected, 1e-4, 1e-5))
+          << metric << " T=" << temperature << "\n"
+          << s.grad() << "\n"
+          << expected;
+    }
+  }
+  // mse ignores the temperature and never sends gradient to the teacher.
+  torch::Tensor s = s0.clone().requires_grad_(true);
+  torch::Tensor teacher = t.clone().requires_grad_(true);
+  make("distill", distill_options("mse", "sum", 1.0, 4.0), 4)
+      ->forward({s, y, {}, {{"cgp", teacher, {}}}})
+      .total.backward();
+  EXPECT_TRUE(torch::allclose(s.grad(), 2 * (s0 - t), 1e-5, 1e-5));
+  EXPECT_FALSE(teacher.grad().defined());
+}
+
 }  // namespace
 }  // namespace cpsd
