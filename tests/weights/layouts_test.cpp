@@ -16,6 +16,7 @@
 #include "cpsd/core/model.h"
 #include "cpsd/core/plugin_manager.h"
 #include "cpsd/core/run_config.h"
+#include "cpsd/core/state_dict.h"
 #include "cpsd/core/weight_layout.h"
 #include "cpsd/sdk/error.h"
 #include "test_support.h"
@@ -24,6 +25,7 @@ namespace cpsd {
 namespace {
 
 using Json = nlohmann::json;
+namespace fs = std::filesystem;
 
 class Layouts : public test::SharedFixture<Layouts> {
  public:  // make_shared() is called by test::make_shared_once
@@ -153,6 +155,27 @@ TEST_F(Layouts, APartialHeadFailsNamingWhatIsMissing) {
   EXPECT_NO_THROW(load_pretrained(*with_proj, file, {{}, "auto", "backbone"}, "q2l.pth"));
   const auto [b, h] = load_pretrained(*with_proj, file, {{}, "auto", "matching"}, "q2l.pth");
   EXPECT_EQ(h.missing.size(), 2u);
+}
+
+// A real file: a small Query2Label written under Q2L's names with DDP's "module." (as its
+// main_mlc.py saves it), read back and loaded whole into a fresh model.
+TEST_F(Layouts, AQuery2LabelFileInItsOwnNamesLoadsWhole) {
+  auto source = build(std::string(kSmallQ2l) + "input_proj = false\n", 5);
+  const fs::path file = dir_->path() / "q2l_small.pth";
+  export_state_dict(*source, file,
+                    {{"backbone.", "module.backbone.0.body."},
+                     {"head.transformer.", "module.transformer."},
+                     {"head.query_embed.", "module.query_embed."},
+                     {"head.fc.", "module.fc."}});
+  const StateDict weights = read_state_dict(file);
+  EXPECT_EQ(weights.front().first.rfind("backbone.0.body.", 0), 0u) << weights.front().first;
+  auto model = build(std::string(kSmallQ2l) + "input_proj = false\n", 5);
+  const auto [b, h] = load_pretrained(*model, weights, {}, file.string());
+  EXPECT_TRUE(b.missing.empty() && b.unexpected.empty()) << b.summary();
+  EXPECT_TRUE(h.missing.empty() && h.unexpected.empty()) << h.summary();
+  const auto want = source->named_parameters();
+  for (const auto& p : model->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), want[p.key()])) << p.key();
 }
 
 TEST_F(Layouts, AMissingBackboneTensorFails) {
