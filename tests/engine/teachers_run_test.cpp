@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <thread>
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
@@ -146,6 +147,40 @@ TEST_F(TeacherRuns, TeachersStartFromTheTrainedBaseline) {
                 "run.name=\"no-baseline\"", "--set", "teachers.init=\"baseline\""});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.last_error_line().find("needs the trained baseline"), std::string::npos) << r.err;
+}
+
+// A Slurm array's --part jobs train the teachers of one run directory at the same time: they
+// partition one at a time (the first writes, the others read) and every teacher equals the
+// one the same jobs train one after another.
+TEST_F(TeacherRuns, ConcurrentPartJobsEqualSequentialOnes) {
+  const std::vector<std::string> parts = {"CGP:0", "CGP:1", "DGP:0", "DGP:1"};
+  auto job = [&](const std::string& name, const std::string& part) {
+    return run_cpsd({"train", "--config", (dir_->path() / "tiny.toml").string(), "--part", part,
+                     "--set", "run.output=\"" + dir_->path().string() + "\"", "--set",
+                     "run.name=\"" + name + "\"", "--log-level", "warn"});
+  };
+  for (const std::string& part : parts) {
+    const auto r = job("parts-one-by-one", part);
+    ASSERT_EQ(r.exit_code, 0) << part << ": " << r.err;
+  }
+  std::vector<test::CommandResult> results(parts.size());
+  std::vector<std::thread> jobs;
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    jobs.emplace_back([&, i] { results[i] = job("parts-at-once", parts[i]); });
+  for (std::thread& t : jobs) t.join();
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    ASSERT_EQ(results[i].exit_code, 0) << parts[i] << ": " << results[i].err;
+  for (const char* file : {"cgp.k2.json", "dgp.k2.json"}) {
+    EXPECT_EQ(test::read_file(run("parts-at-once") / "partitions" / file),
+              test::read_file(run("parts-one-by-one") / "partitions" / file))
+        << file;
+  }
+  for (const char* teacher : {"cgp_0", "cgp_1", "dgp_0", "dgp_1"}) {
+    const auto a = weights(run("parts-at-once") / "teachers" / teacher / "best.ckpt");
+    const auto b = weights(run("parts-one-by-one") / "teachers" / teacher / "best.ckpt");
+    ASSERT_EQ(a.size(), b.size()) << teacher;
+    for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << name;
+  }
 }
 
 TEST_F(TeacherRuns, TheTeacherCheckAgreesWithEachTeachersOwnEvaluation) {

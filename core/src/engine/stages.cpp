@@ -10,6 +10,7 @@
 #include "cpsd/core/decompose.h"
 #include "cpsd/core/distributed.h"
 #include "cpsd/core/engine/class_subset.h"
+#include "cpsd/core/file_lock.h"
 #include "cpsd/core/label_statistics_io.h"
 #include "cpsd/core/log.h"
 #include "cpsd/core/partition_file.h"
@@ -88,6 +89,9 @@ Groups branch_groups(const BranchSpec& branch, const RunPlan& plan, const Regist
                      const LabelStatistics& stats) {
   const fs::path file = plan.layout.partition(branch.name, branch.k);
   const std::string hash = statistics_hash(stats);
+  // Jobs of one run directory (a Slurm array of --part jobs) partition one at a time: the
+  // first writes the file, the others read it whole.
+  const FileLock lock(fs::path(file).replace_extension(".lock"), true);
   if (fs::exists(file)) {
     const LabelPartition p = read_partition(file, stats.class_names);
     if (p.statistics_hash == hash && p.seed == plan.seed && p.decomposer == branch.decomposer &&

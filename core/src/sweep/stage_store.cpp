@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpsd/core/sweep/stage_store.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
@@ -105,23 +101,6 @@ void link_shared_stages(const fs::path& store, const engine::RunLayout& run,
     fs::create_directory_symlink(relative, link);
   }
 }
-
-FileLock::FileLock(const fs::path& file, bool wait) {
-  fs::create_directories(file.parent_path());
-  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw RuntimeError("cannot open the lock file " + file.string());
-  if (::flock(fd_, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
-    ::close(fd_);
-    fd_ = -1;
-    if (wait) throw RuntimeError("cannot lock " + file.string());
-  }
-}
-
-FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the lock
-}
-
-FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
 
 std::vector<FileLock> lock_stages(const fs::path& store, const StageKeys& keys) {
   std::vector<std::string> names;

@@ -9,6 +9,7 @@
 
 #include "cpsd/core/engine/plan.h"
 #include "cpsd/core/export.h"
+#include "cpsd/core/file_lock.h"
 #include "cpsd/core/run_config.h"
 
 namespace cpsd::sweep {
@@ -32,22 +33,6 @@ CPSD_CORE_API StageKeys stage_keys(const RunConfig& config, const engine::RunPla
 /// Creates what the links point at.
 CPSD_CORE_API void link_shared_stages(const std::filesystem::path& store,
                                       const engine::RunLayout& run, const StageKeys& keys);
-
-/// An exclusive lock on a file (flock), released when the object dies or the process ends,
-/// however it ends. The file is created when missing and never removed.
-class CPSD_CORE_API FileLock {
- public:
-  /// Waits for the lock when `wait`, else owns() tells whether it was free.
-  FileLock(const std::filesystem::path& file, bool wait);
-  ~FileLock();
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  FileLock(FileLock&& other) noexcept;
-  bool owns() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 /// The locks of a run's shared stages (store/<key>.lock), taken in name order so that
 /// processes sharing several stages cannot wait on each other in a cycle.
