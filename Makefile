@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps configure build test quickstart demo-backbone install clean format format-check lint
+.PHONY: all deps configure build test test-asan quickstart demo-backbone install clean format format-check lint
 
 all: build
 
@@ -18,6 +18,17 @@ build: configure
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# The suite built with AddressSanitizer and UndefinedBehaviorSanitizer (its own build tree).
+# Test discovery runs the binaries at build time, so the build sees the same options.
+ASAN_DIR ?= $(BUILD_DIR)-asan
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+test-asan: deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Release -DCPSD_SANITIZE=address,undefined
+	$(SANITIZER_ENV) cmake --build $(ASAN_DIR) -j $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
 
 CPSD = $(BUILD_DIR)/bin/cpsd
 DEMO_CONFIG = configs/demo/fashion_scenes.toml
