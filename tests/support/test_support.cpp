@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "cpsd/core/plugin_manager.h"
+
 namespace cpsd::test {
 
 fs::path plugin_dir() { return CPSD_TEST_PLUGIN_DIR; }
@@ -74,6 +76,15 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 }  // namespace
+
+PluginManager& in_tree_plugins() {
+  static PluginManager* m = [] {
+    auto* pm = new PluginManager();  // never destroyed: plugins stay loaded until exit
+    pm->load({{plugin_dir(), "test"}});
+    return pm;
+  }();
+  return *m;
+}
 
 CommandResult run_cpsd(const std::vector<std::string>& args,
                        const std::map<std::string, std::string>& env) {

@@ -9,9 +9,16 @@
 #include <string>
 #include <vector>
 
+namespace cpsd {
+class PluginManager;
+}
+
 namespace cpsd::test {
 
 namespace fs = std::filesystem;
+
+/// The in-tree plugins, loaded once and kept for the whole test program.
+PluginManager& in_tree_plugins();
 
 /// Built in-tree plugins (build/lib/cpsd/plugins).
 fs::path plugin_dir();

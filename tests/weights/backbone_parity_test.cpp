@@ -20,14 +20,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-PluginManager& manager() {
-  static PluginManager* m = [] {
-    auto* pm = new PluginManager();  // lives for the whole test program
-    pm->load({{test::plugin_dir(), "test"}});
-    return pm;
-  }();
-  return *m;
-}
+PluginManager& manager() { return test::in_tree_plugins(); }
 
 const Json& fixture() {
   static const Json* f = new Json(Json::parse(

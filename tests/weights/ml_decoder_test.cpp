@@ -20,14 +20,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-PluginManager& manager() {
-  static PluginManager* m = [] {
-    auto* pm = new PluginManager();  // lives for the whole test program
-    pm->load({{test::plugin_dir(), "test"}});
-    return pm;
-  }();
-  return *m;
-}
+PluginManager& manager() { return test::in_tree_plugins(); }
 
 // The fixture's formula: value[i] = 0.1 sin(1.7 i + 0.3 len(name)), in double, then float.
 torch::Tensor formula(const std::string& name, at::IntArrayRef shape) {
