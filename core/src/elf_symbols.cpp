@@ -22,13 +22,22 @@ std::vector<std::string> read_symbols(const std::filesystem::path& file,
   auto in_bounds = [&](uint64_t offset, uint64_t size) {
     return offset <= bytes.size() && size <= bytes.size() - offset;
   };
+  auto range = [](uint64_t offset, uint64_t size) {
+    return " (offset " + std::to_string(offset) + ", " + std::to_string(size) + " bytes)";
+  };
+  const std::string file_size = "the file's " + std::to_string(bytes.size()) + " bytes";
   if (!in_bounds(0, sizeof(Ehdr))) not_elf(file, "truncated header");
   Ehdr header;
   std::memcpy(&header, bytes.data(), sizeof(Ehdr));
   if (header.e_type != ET_DYN) not_elf(file, "not a shared object");
-  if (header.e_shentsize != sizeof(Shdr) ||
-      !in_bounds(header.e_shoff, uint64_t{header.e_shnum} * sizeof(Shdr))) {
-    not_elf(file, "truncated section table");
+  if (header.e_shnum != 0 && header.e_shentsize != sizeof(Shdr)) {
+    not_elf(file, "section headers of " + std::to_string(header.e_shentsize) + " bytes, not " +
+                      std::to_string(sizeof(Shdr)));
+  }
+  const uint64_t table_size = uint64_t{header.e_shnum} * sizeof(Shdr);
+  if (!in_bounds(header.e_shoff, table_size)) {
+    not_elf(file, "truncated section table: " + std::to_string(header.e_shnum) + " sections" +
+                      range(header.e_shoff, table_size) + " reach past " + file_size);
   }
   auto section = [&](std::size_t index) {
     Shdr s;
@@ -37,22 +46,47 @@ std::vector<std::string> read_symbols(const std::filesystem::path& file,
   };
   std::vector<std::string> names;
   for (std::size_t i = 0; i < header.e_shnum; ++i) {
-    Shdr dynsym = section(i);
+    const Shdr dynsym = section(i);
     if (dynsym.sh_type != SHT_DYNSYM) continue;
-    if (dynsym.sh_link >= header.e_shnum) not_elf(file, "bad symbol string table link");
-    Shdr strtab = section(dynsym.sh_link);
-    if (!in_bounds(dynsym.sh_offset, dynsym.sh_size) ||
-        !in_bounds(strtab.sh_offset, strtab.sh_size)) {
-      not_elf(file, "truncated symbol table");
+    const std::string where = "symbol table (section " + std::to_string(i) + ")";
+    if (dynsym.sh_link >= header.e_shnum) {
+      not_elf(file, "bad symbol string table link: " + where + " links section " +
+                        std::to_string(dynsym.sh_link) + " of " + std::to_string(header.e_shnum));
     }
+    const Shdr strtab = section(dynsym.sh_link);
+    if (strtab.sh_type != SHT_STRTAB) {
+      not_elf(file, "bad symbol string table link: " + where + " links section " +
+                        std::to_string(dynsym.sh_link) + ", which is not a string table");
+    }
+    if (!in_bounds(dynsym.sh_offset, dynsym.sh_size)) {
+      not_elf(file, "truncated symbol table: " + where + range(dynsym.sh_offset, dynsym.sh_size) +
+                        " reaches past " + file_size);
+    }
+    if (!in_bounds(strtab.sh_offset, strtab.sh_size)) {
+      not_elf(file, "truncated symbol table: its string table" +
+                        range(strtab.sh_offset, strtab.sh_size) + " reaches past " + file_size);
+    }
+    if (dynsym.sh_entsize != sizeof(Sym) || dynsym.sh_size % sizeof(Sym) != 0) {
+      not_elf(file, "bad symbol table: " + where + " of " + std::to_string(dynsym.sh_size) +
+                        " bytes in entries of " + std::to_string(dynsym.sh_entsize) +
+                        " is not a whole number of " + std::to_string(sizeof(Sym)) +
+                        "-byte symbols");
+    }
+    if (strtab.sh_size == 0 || bytes[strtab.sh_offset + strtab.sh_size - 1] != '\0')
+      not_elf(file, "bad symbol string table: it does not end with a NUL");
     const std::size_t count = dynsym.sh_size / sizeof(Sym);
     for (std::size_t s = 0; s < count; ++s) {
       Sym sym;
       std::memcpy(&sym, bytes.data() + dynsym.sh_offset + s * sizeof(Sym), sizeof(Sym));
+      if (sym.st_name >= strtab.sh_size) {
+        not_elf(file, "bad symbol table: symbol " + std::to_string(s) + "'s name at " +
+                          std::to_string(sym.st_name) + " is out of range of its " +
+                          std::to_string(strtab.sh_size) + "-byte string table");
+      }
       const unsigned bind = sym.st_info >> 4;
       const unsigned visibility = sym.st_other & 0x3;
       if (sym.st_shndx == SHN_UNDEF || (bind != STB_GLOBAL && bind != STB_WEAK) ||
-          visibility != STV_DEFAULT || sym.st_name >= strtab.sh_size) {
+          visibility != STV_DEFAULT) {
         continue;
       }
       const char* name = bytes.data() + strtab.sh_offset + sym.st_name;

@@ -3,6 +3,7 @@
 // numerical parity with torchvision's ResNets.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -89,6 +90,160 @@ TEST_F(Weights, ClearErrors) {
   test::write_file(file("text.pth"), "hello");
   EXPECT_NE(error(file("text.pth")).find("not a PyTorch"), std::string::npos);
   EXPECT_NE(error(file("absent.pth")).find("not found"), std::string::npos);
+}
+
+// The ConfigError reading `p` gives, after checking that it names the file and came at once:
+// the hostile files declare sizes like 2^40 elements, which would crash or stall an
+// allocation, and nest a million deep, which would overflow the stack of a recursion.
+std::string refusal(const std::filesystem::path& p) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string what = "no error";
+  try {
+    read_state_dict(p);
+  } catch (const ConfigError& e) {
+    what = e.what();
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took.count(), 5.0) << p;
+  EXPECT_EQ(what.rfind(p.string() + ": ", 0), 0u) << what;
+  return what;
+}
+
+void expect_refused(const std::filesystem::path& p, const std::string& says) {
+  const std::string what = refusal(p);
+  EXPECT_NE(what.find(says), std::string::npos)
+      << p.filename() << " should be refused with '" << says << "'; got: " << what;
+}
+
+TEST_F(Weights, PickleGlobalsOutsideTheAllowListAreRefusedByName) {
+  // torch.save of a checkpoint holding a payload: GLOBAL posix.system + REDUCE.
+  expect_refused(file("evil_reduce.pth"), "pickle asks for global posix.system; only tensor");
+  // Protocol 4: STACK_GLOBAL.
+  expect_refused(file("evil_stack_global.pth"), "pickle asks for global builtins.eval");
+  expect_refused(file("evil_os_system.pth"),
+                 "pickle asks for global os.system; only tensor rebuild functions");
+  expect_refused(file("evil_inst.pth"), "pickle asks for global subprocess.Popen");    // INST
+  expect_refused(file("evil_obj.pth"), "pickle asks for global builtins.eval");        // OBJ
+  expect_refused(file("evil_newobj.pth"), "pickle asks for global subprocess.Popen");  // + BUILD
+  // A call of a string that spells a rebuild function: data never becomes an action.
+  expect_refused(file("evil_string_call.pth"), "REDUCE of a str, not of a global");
+  expect_refused(file("module.pth"), "holds a pickled Python object (torch.nn.modules.linear");
+}
+
+TEST_F(Weights, PlainPythonDataBesideTheTensorsLoads) {
+  // argparse.Namespace holding a pathlib.Path and a set, a numpy float64, torch.device,
+  // torch.float16, bytes, an int beyond int64, torch.Size.
+  expect_reference(read_state_dict(file("data_objects.pth")));
+  expect_reference(read_state_dict(file("protocol4.pth")));  // FRAME, MEMOIZE, STACK_GLOBAL
+}
+
+TEST_F(Weights, PicklesTooDeepCyclicOrLargeAreRefused) {
+  expect_refused(file("deep.pth"), "pickle nests containers more than 256 deep");  // 10^6 lists
+  expect_refused(file("cycle.pth"), "pickle holds a container that holds itself");
+  expect_refused(file("many_values.pth"), "pickle holds more than 2097152 values");
+  expect_refused(file("many_memo.pth"), "pickle memoizes more than 2097152 values");
+  expect_refused(file("laughs.pth"), "once nested dicts are expanded");  // 2^40 paths
+}
+
+TEST_F(Weights, ZipEntriesThatClimbOutLieOrRepeatAreRefused) {
+  expect_reference(read_state_dict(file("zip_deflated.pth")));  // re-zipped with deflate
+  expect_reference(read_state_dict(file("zip64.pth")));         // zip64 records, as > 4 GiB files
+  expect_refused(file("zip_climb.pth"), "'plain/../../../home/user/.bashrc' climbs out");
+  expect_refused(file("zip_parent.pth"), "zip entry name '../x' climbs out of the archive");
+  expect_refused(file("zip_absolute.pth"), "zip entry name '/etc/cron.d/x' is an absolute path");
+  expect_refused(file("zip_duplicate.pth"), "two entries named plain/data/0 and plain/DATA/0");
+  expect_refused(file("zip_bomb.pth"), "declares 4294967280 bytes from");
+  expect_refused(file("zip64_bomb.pth"), "more than deflate can expand to");  // 2^40 bytes
+  expect_refused(file("zip_stored_sizes.pth"), "is stored with two different sizes");
+}
+
+TEST_F(Weights, TensorGeometryMustLieInsideItsStorage) {
+  // Each file: one tensor on a storage of 10 floats.
+  expect_refused(file("past_storage.pth"), "reaches past the end of its storage (10 elements)");
+  expect_refused(file("huge_shape.pth"),
+                 "has 1099511627776 elements, more than its storage holds (10)");
+  expect_refused(file("overflow_shape.pth"), "its element count overflows int64");
+  expect_refused(file("expanded.pth"), "more than its storage holds");  // 2^40 x stride 0
+  expect_refused(file("negative_size.pth"), "has a negative size");
+  expect_refused(file("negative_stride.pth"), "has a negative stride");
+  expect_refused(file("negative_offset.pth"), "has a negative storage offset");
+  expect_refused(file("stride_overflow.pth"), "reaches past the end of its storage");
+  expect_refused(file("size_stride_lengths.pth"), "a size and stride of different lengths");
+}
+
+TEST_F(Weights, StoragesSharedTruncatedMissingOrMisnamed) {
+  // Four views of one storage 0..9, as torch.save writes views: all legitimate.
+  auto m = as_map(read_state_dict(file("shared_storage.pth")));
+  const at::Tensor base = at::arange(10, at::kFloat);
+  EXPECT_TRUE(at::equal(m["a"], base.slice(0, 0, 3)));
+  EXPECT_TRUE(at::equal(m["b"], base.as_strided({2, 3}, {1, 2}, 2)));
+  EXPECT_TRUE(at::equal(m["c"], base.reshape({2, 5}).t()));
+  EXPECT_EQ(m["d"].numel(), 0);
+  EXPECT_TRUE(m["a"].is_alias_of(m["b"]));  // shared, as in torch.load
+  expect_refused(file("truncated_storage.pth"),
+                 "tensor data data/0 holds 40 bytes, fewer than its storage's 20 elements");
+  expect_refused(file("huge_storage.pth"), "fewer than its storage's 1099511627776 elements");
+  expect_refused(file("missing_storage.pth"), "missing tensor data data/7");
+  expect_refused(file("storage_key.pth"), "storage key '../../../etc/passwd' is not a plain name");
+  expect_refused(file("storage_types.pth"), "storage 0 is used as both torch.FloatStorage and");
+}
+
+// A safetensors file: its header's length (or `length`), the header, the data.
+void write_safetensors(const std::filesystem::path& p, const std::string& header,
+                       const std::string& data, uint64_t length = 0) {
+  if (length == 0) length = header.size();
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((length >> (8 * i)) & 0xff);
+  test::write_file(p, bytes + header + data);
+}
+
+TEST_F(Weights, SafetensorsHeadersThatLieAreRefused) {
+  const std::string data(24, '\0');
+  auto refused = [&](const char* name, const std::string& header, const std::string& says,
+                     uint64_t length = 0) {
+    write_safetensors(file(name), header, data, length);
+    expect_refused(file(name), says);
+  };
+  refused("long.safetensors", "{}", "safetensors header length 1099511627776 is larger than",
+          uint64_t{1} << 40);
+  refused("text.safetensors", "{not json", "safetensors header is not JSON");
+  refused("array.safetensors", "[1, 2]", "safetensors header is not a JSON object");
+  refused("entry.safetensors", R"({"w": 3})", "tensor w: its header entry is not a JSON object");
+  refused("outside.safetensors",
+          R"({"w": {"dtype": "F32", "shape": [274877906944], "data_offsets": [0, 1099511627776]}})",
+          "tensor w data_offsets [0, 1099511627776] reach past the end of the file (24 data");
+  refused("inconsistent.safetensors",
+          R"({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 8]}})",
+          "tensor w data_offsets [0, 8] hold 8 bytes, but F32 x its shape needs 16");
+  refused("backwards.safetensors",
+          R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}})",
+          "end before they begin");
+  refused("overlap.safetensors",
+          R"({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
+              "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}})",
+          "tensors a and b overlap in the file");
+  refused("dtype.safetensors", R"({"w": {"dtype": "Q7", "shape": [1], "data_offsets": [0, 1]}})",
+          "tensor w has unsupported dtype \"Q7\"");
+  refused("negative.safetensors",
+          R"({"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}})",
+          "tensor w has a negative size in its shape");
+  refused("overflow.safetensors",
+          R"({"w": {"dtype": "F32", "shape": [1099511627776, 1099511627776, 1099511627776],
+                    "data_offsets": [0, 0]}})",
+          "tensor w: the element count of its shape overflows int64");
+  refused("no_shape.safetensors", R"({"w": {"dtype": "F32", "data_offsets": [0, 4]}})",
+          "tensor w has no shape");
+  refused("offsets.safetensors",
+          R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": ["0", 4]}})",
+          "tensor w has no data_offsets (two non-negative integers)");
+  // What the checks leave: a valid file with two tensors, one empty, in any header order.
+  write_safetensors(file("ok.safetensors"),
+                    R"({"z": {"dtype": "I64", "shape": [0, 3], "data_offsets": [16, 16]},
+                        "a": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}})",
+                    data.substr(0, 16));
+  auto m = as_map(read_state_dict(file("ok.safetensors")));
+  EXPECT_TRUE(at::equal(m["a"], at::zeros({2, 2})));
+  EXPECT_EQ(m["z"].sizes(), (std::vector<int64_t>{0, 3}));
 }
 
 TEST_F(Weights, LoadReportAndExportRoundTrip) {
