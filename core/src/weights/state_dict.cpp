@@ -448,6 +448,75 @@ StateDict read_torch_zip(const fs::path& path, const std::string& entry) {
 // A name or value from a file, short enough for a message.
 std::string shown(const std::string& s) { return s.size() <= 80 ? s : s.substr(0, 80) + "..."; }
 
+// One tensor of a safetensors header, checked against the data section's size.
+struct SafetensorsItem {
+  uint64_t begin, end;
+  std::string name;
+  at::ScalarType dtype;
+  std::vector<int64_t> shape;
+};
+
+SafetensorsItem safetensors_item(const fs::path& path, const std::string& name,
+                                 const nlohmann::json& info, uint64_t data_size) {
+  static const std::map<std::string, at::ScalarType> kTypes = {
+      {"F32", at::kFloat}, {"F64", at::kDouble}, {"F16", at::kHalf},  {"BF16", at::kBFloat16},
+      {"I64", at::kLong},  {"I32", at::kInt},    {"I16", at::kShort}, {"I8", at::kChar},
+      {"U8", at::kByte},   {"BOOL", at::kBool}};
+  const std::string t = "tensor " + shown(name);
+  if (!info.is_object()) bad(path, t + ": its header entry is not a JSON object");
+  const auto dtype = info.find("dtype");
+  if (dtype == info.end() || !dtype->is_string()) bad(path, t + " has no dtype string");
+  const auto type = kTypes.find(dtype->get<std::string>());
+  if (type == kTypes.end())
+    bad(path, t + " has unsupported dtype \"" + shown(dtype->get<std::string>()) + "\"");
+  const auto shape = info.find("shape");
+  if (shape == info.end() || !shape->is_array() || shape->size() > 64)
+    bad(path, t + " has no shape (a list of at most 64 sizes)");
+  SafetensorsItem item{0, 0, name, type->second, {}};
+  uint64_t numel = 1;
+  bool overflow = false;
+  for (const auto& d : *shape) {
+    if (!d.is_number_integer()) bad(path, t + " has a shape holding a non-integer");
+    if (!d.is_number_unsigned()) bad(path, t + " has a negative size in its shape");
+    const uint64_t s = d.get<uint64_t>();
+    if (s > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) overflow = true;
+    item.shape.push_back(static_cast<int64_t>(s));
+  }
+  for (int64_t s : item.shape) {
+    if (s == 0) numel = 0;
+  }
+  for (std::size_t d = 0; !overflow && numel > 0 && d < item.shape.size(); ++d) {
+    const auto s = static_cast<uint64_t>(item.shape[d]);
+    if (numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / s)
+      overflow = true;
+    else
+      numel *= s;
+  }
+  const auto element = static_cast<uint64_t>(at::elementSize(type->second));
+  if (overflow || numel > std::numeric_limits<uint64_t>::max() / element)
+    bad(path, t + ": the element count of its shape overflows int64");
+  const uint64_t bytes = numel * element;
+  const auto offsets = info.find("data_offsets");
+  if (offsets == info.end() || !offsets->is_array() || offsets->size() != 2 ||
+      !(*offsets)[0].is_number_unsigned() || !(*offsets)[1].is_number_unsigned()) {
+    bad(path, t + " has no data_offsets (two non-negative integers)");
+  }
+  item.begin = (*offsets)[0].get<uint64_t>();
+  item.end = (*offsets)[1].get<uint64_t>();
+  const std::string range =
+      " data_offsets [" + std::to_string(item.begin) + ", " + std::to_string(item.end) + "]";
+  if (item.end < item.begin) bad(path, t + range + " end before they begin");
+  if (item.end > data_size) {
+    bad(path, t + range + " reach past the end of the file (" + std::to_string(data_size) +
+                  " data bytes; truncated file?)");
+  }
+  if (item.end - item.begin != bytes) {
+    bad(path, t + range + " hold " + std::to_string(item.end - item.begin) + " bytes, but " +
+                  dtype->get<std::string>() + " x its shape needs " + std::to_string(bytes));
+  }
+  return item;
+}
+
 StateDict read_safetensors(const fs::path& path) {
   constexpr uint64_t kMaxHeader = uint64_t{100} << 20;  // the format's own limit
   const auto file_size = static_cast<uint64_t>(fs::file_size(path));
@@ -475,79 +544,17 @@ StateDict read_safetensors(const fs::path& path) {
     bad(path, std::string("safetensors header is not JSON: ") + e.what());
   }
   if (!meta.is_object()) bad(path, "safetensors header is not a JSON object");
-  static const std::map<std::string, at::ScalarType> kTypes = {
-      {"F32", at::kFloat}, {"F64", at::kDouble}, {"F16", at::kHalf},  {"BF16", at::kBFloat16},
-      {"I64", at::kLong},  {"I32", at::kInt},    {"I16", at::kShort}, {"I8", at::kChar},
-      {"U8", at::kByte},   {"BOOL", at::kBool}};
   const uint64_t data_start = 8 + header_size;
   const uint64_t data_size = file_size - data_start;
-  struct Item {
-    uint64_t begin, end;
-    std::string name;
-    at::ScalarType dtype;
-    std::vector<int64_t> shape;
-  };
-  std::vector<Item> items;
+  std::vector<SafetensorsItem> items;
   for (const auto& [name, info] : meta.items()) {
-    if (name == "__metadata__") continue;
-    const std::string t = "tensor " + shown(name);
-    if (!info.is_object()) bad(path, t + ": its header entry is not a JSON object");
-    const auto dtype = info.find("dtype");
-    if (dtype == info.end() || !dtype->is_string()) bad(path, t + " has no dtype string");
-    const auto type = kTypes.find(dtype->get<std::string>());
-    if (type == kTypes.end())
-      bad(path, t + " has unsupported dtype \"" + shown(dtype->get<std::string>()) + "\"");
-    const auto shape = info.find("shape");
-    if (shape == info.end() || !shape->is_array() || shape->size() > 64)
-      bad(path, t + " has no shape (a list of at most 64 sizes)");
-    Item item{0, 0, name, type->second, {}};
-    uint64_t numel = 1;
-    bool overflow = false;
-    for (const auto& d : *shape) {
-      if (!d.is_number_integer()) bad(path, t + " has a shape holding a non-integer");
-      if (!d.is_number_unsigned()) bad(path, t + " has a negative size in its shape");
-      const uint64_t s = d.get<uint64_t>();
-      if (s > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) overflow = true;
-      item.shape.push_back(static_cast<int64_t>(s));
-    }
-    for (int64_t s : item.shape) {
-      if (s == 0) numel = 0;
-    }
-    for (std::size_t d = 0; !overflow && numel > 0 && d < item.shape.size(); ++d) {
-      const auto s = static_cast<uint64_t>(item.shape[d]);
-      if (numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / s)
-        overflow = true;
-      else
-        numel *= s;
-    }
-    const auto element = static_cast<uint64_t>(at::elementSize(type->second));
-    if (overflow || numel > std::numeric_limits<uint64_t>::max() / element)
-      bad(path, t + ": the element count of its shape overflows int64");
-    const uint64_t bytes = numel * element;
-    const auto offsets = info.find("data_offsets");
-    if (offsets == info.end() || !offsets->is_array() || offsets->size() != 2 ||
-        !(*offsets)[0].is_number_unsigned() || !(*offsets)[1].is_number_unsigned()) {
-      bad(path, t + " has no data_offsets (two non-negative integers)");
-    }
-    item.begin = (*offsets)[0].get<uint64_t>();
-    item.end = (*offsets)[1].get<uint64_t>();
-    const std::string range =
-        " data_offsets [" + std::to_string(item.begin) + ", " + std::to_string(item.end) + "]";
-    if (item.end < item.begin) bad(path, t + range + " end before they begin");
-    if (item.end > data_size) {
-      bad(path, t + range + " reach past the end of the file (" + std::to_string(data_size) +
-                    " data bytes; truncated file?)");
-    }
-    if (item.end - item.begin != bytes) {
-      bad(path, t + range + " hold " + std::to_string(item.end - item.begin) + " bytes, but " +
-                    dtype->get<std::string>() + " x its shape needs " + std::to_string(bytes));
-    }
-    items.push_back(std::move(item));
+    if (name != "__metadata__") items.push_back(safetensors_item(path, name, info, data_size));
   }
-  std::sort(items.begin(), items.end(),
-            [](const Item& a, const Item& b) { return a.begin < b.begin; });  // file order
-  const Item* previous = nullptr;
-  for (const Item& item : items) {
+  std::sort(items.begin(), items.end(), [](const SafetensorsItem& a, const SafetensorsItem& b) {
+    return a.begin < b.begin;
+  });  // file order
+  const SafetensorsItem* previous = nullptr;
+  for (const SafetensorsItem& item : items) {
     if (item.begin == item.end) continue;
     if (previous != nullptr && item.begin < previous->end) {
       bad(path, "tensors " + shown(previous->name) + " and " + shown(item.name) +
@@ -556,7 +563,7 @@ StateDict read_safetensors(const fs::path& path) {
     previous = &item;
   }
   StateDict out;
-  for (const Item& item : items) {
+  for (const SafetensorsItem& item : items) {
     at::Tensor t = at::empty(item.shape, at::TensorOptions().dtype(item.dtype));
     in.seekg(static_cast<std::streamoff>(data_start + item.begin));
     in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(item.end - item.begin));
