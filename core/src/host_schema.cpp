@@ -50,6 +50,8 @@ ema = 0.9997         # decay of the weight EMA evaluated beside the model (0 = o
 grad_clip = 0.0      # clip the gradient norm to this (0 = off)
 threshold = 0.5      # sigmoid threshold of CP/CR/CF1/OP/OR/OF1 (the reference's validate.py: 0.8)
 log_seconds = 10.0   # progress line interval when not on a terminal
+checkpoint_minutes = 5.0  # also write last.ckpt inside an epoch this often, so a killed run resumes at its next step (0 = at epoch ends only)
+checkpoint_steps = 0      # ... and/or every this many steps (0 = off)
 
 [teachers]
 epochs = 0           # 0 = train.epochs (the paper: 20 for teachers, 80 for the student)

@@ -159,8 +159,12 @@ DataLoader::~DataLoader() {
   for (std::thread& t : state_->workers) t.join();
 }
 
-void DataLoader::start_epoch(int64_t epoch) {
+void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
   State& s = *state_;
+  if (first_batch < 0 || first_batch > s.batches_per_epoch) {
+    throw RuntimeError("DataLoader::start_epoch: batch " + std::to_string(first_batch) +
+                       " is outside an epoch of " + std::to_string(s.batches_per_epoch));
+  }
   std::unique_lock<std::mutex> lock(s.mutex);
   ++s.generation;
   s.batches = 0;  // stop new claims, then wait for running ones (they read `order`)
@@ -184,8 +188,8 @@ void DataLoader::start_epoch(int64_t epoch) {
     s.order.push_back(all[i]);
   }
   s.batches = s.batches_per_epoch;
-  s.next_claim = 0;
-  s.consumed = 0;
+  s.next_claim = first_batch;  // the batches before it are not decoded at all
+  s.consumed = first_batch;
   lock.unlock();
   s.changed.notify_all();
 }

@@ -63,11 +63,23 @@ void load_module(torch::serialize::InputArchive& archive, const char* key,
   }
 }
 
+// What checkpoints written before mid-epoch resume lack reads as an epoch's end.
+void read_progress(torch::serialize::InputArchive& archive, CheckpointMeta& meta) {
+  c10::IValue v;
+  if (archive.try_read("position_batch", v)) meta.position.batch = v.toInt();
+  if (archive.try_read("position_world_size", v)) meta.position.world_size = v.toInt();
+  if (archive.try_read("position_samples", v)) meta.position.samples = v.toInt();
+  if (archive.try_read("position_loss_sum", v)) meta.position.loss_sum = v.toDouble();
+  if (archive.try_read("position_loss_count", v)) meta.position.loss_count = v.toInt();
+  if (archive.try_read("loss_scale", v)) meta.loss_scale = v.toDouble();
+  if (archive.try_read("loss_scale_good_steps", v)) meta.loss_scale_good_steps = v.toInt();
+  if (archive.try_read("history", v)) meta.history_json = v.toStringRef();
+}
+
 }  // namespace
 
 void save_checkpoint(const fs::path& path, const CheckpointMeta& meta, torch::nn::Module& model,
-                     torch::nn::Module* ema, torch::optim::Optimizer* optimizer,
-                     const at::Tensor& rng_state) {
+                     torch::nn::Module* ema, torch::optim::Optimizer* optimizer) {
   torch::serialize::OutputArchive archive;
   archive.write("format", c10::IValue(std::string(kFormat)));
   archive.write("job", c10::IValue(meta.job));
@@ -80,7 +92,14 @@ void save_checkpoint(const fs::path& path, const CheckpointMeta& meta, torch::nn
   archive.write("class_names", c10::IValue(join_lines(meta.class_names)));
   archive.write("class_indices", at::tensor(meta.class_indices, at::kLong));
   archive.write("model_signature", c10::IValue(meta.model_signature));
-  if (rng_state.defined()) archive.write("rng_state", rng_state);
+  archive.write("position_batch", c10::IValue(meta.position.batch));
+  archive.write("position_world_size", c10::IValue(meta.position.world_size));
+  archive.write("position_samples", c10::IValue(meta.position.samples));
+  archive.write("position_loss_sum", c10::IValue(meta.position.loss_sum));
+  archive.write("position_loss_count", c10::IValue(meta.position.loss_count));
+  archive.write("loss_scale", c10::IValue(meta.loss_scale));
+  archive.write("loss_scale_good_steps", c10::IValue(meta.loss_scale_good_steps));
+  archive.write("history", c10::IValue(meta.history_json));
   torch::serialize::OutputArchive model_part;
   model.save(model_part);
   archive.write("model", model_part);
@@ -121,6 +140,7 @@ CheckpointMeta read_checkpoint_meta(const fs::path& path) {
   meta.class_indices.assign(indices.data_ptr<int64_t>(),
                             indices.data_ptr<int64_t>() + indices.numel());
   if (archive.try_read("model_signature", v)) meta.model_signature = v.toStringRef();
+  read_progress(archive, meta);
   return meta;
 }
 
@@ -136,8 +156,8 @@ void load_checkpoint_weights(const fs::path& path, const std::string& which,
   load_module(archive, which.c_str(), model, path);
 }
 
-at::Tensor load_training_state(const fs::path& path, torch::nn::Module& model,
-                               torch::nn::Module* ema, torch::optim::Optimizer* optimizer) {
+void load_training_state(const fs::path& path, torch::nn::Module& model, torch::nn::Module* ema,
+                         torch::optim::Optimizer* optimizer) {
   torch::serialize::InputArchive archive = open(path, device_of(model));
   load_module(archive, "model", model, path);
   if (ema != nullptr) load_module(archive, "ema", *ema, path);
@@ -147,9 +167,6 @@ at::Tensor load_training_state(const fs::path& path, torch::nn::Module& model,
       throw ConfigError(path.string() + ": has no optimizer state");
     optimizer->load(part);
   }
-  at::Tensor rng;
-  archive.try_read("rng_state", rng);
-  return rng.defined() ? rng.to(at::kCPU) : rng;
 }
 
 }  // namespace cpsd::engine

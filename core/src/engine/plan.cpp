@@ -206,6 +206,8 @@ TrainSettings read_train_settings(const RunConfig& config, Stage stage) {
   s.grad_clip = t.get_double("grad_clip");
   s.threshold = t.get_double("threshold");
   s.log_seconds = t.get_double("log_seconds");
+  s.checkpoint_minutes = t.get_double("checkpoint_minutes");
+  s.checkpoint_steps = t.get_int("checkpoint_steps");
   if (stage != Stage::train) {
     const Options o = config.section(stage == Stage::teachers ? "teachers" : "distill");
     if (o.get_int("epochs") < 0) o.fail("epochs", "must be >= 0 (0 = train.epochs)");
@@ -224,6 +226,8 @@ TrainSettings read_train_settings(const RunConfig& config, Stage stage) {
   if (s.weight_decay < 0) t.fail("weight_decay", "must be >= 0");
   if (s.ema < 0 || s.ema >= 1) t.fail("ema", "must be in [0, 1) (0 = off)");
   if (s.grad_clip < 0) t.fail("grad_clip", "must be >= 0");
+  if (!(s.checkpoint_minutes >= 0)) t.fail("checkpoint_minutes", "must be >= 0 (0 = off)");
+  if (s.checkpoint_steps < 0) t.fail("checkpoint_steps", "must be >= 0 (0 = off)");
   if (s.threshold <= 0 || s.threshold >= 1) t.fail("threshold", "must be in (0, 1)");
   return s;
 }

@@ -15,6 +15,7 @@
 #include "cpsd/core/log.h"
 #include "cpsd/core/partition_file.h"
 #include "cpsd/sdk/error.h"
+#include "training_parts.h"
 
 namespace fs = std::filesystem;
 
@@ -31,16 +32,8 @@ std::vector<int64_t> all_classes(int64_t m) {
 // Seeds the generator that initialises weights: with runtime.seed alone for a full-label
 // model (`role` empty; the state apply_runtime leaves), mixed with the role's name otherwise.
 void seed_initialisation(const RunConfig& config, const std::string& role) {
-  uint64_t seed = static_cast<uint64_t>(config.section("runtime").get_int("seed"));
-  if (!role.empty()) {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a of the name, then a splitmix64 finaliser
-    for (unsigned char c : role) h = (h ^ c) * 1099511628211ull;
-    uint64_t z = seed + 0x9e3779b97f4a7c15ull * (h | 1);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    seed = z ^ (z >> 31);
-  }
-  at::manual_seed(seed);
+  const auto seed = static_cast<uint64_t>(config.section("runtime").get_int("seed"));
+  at::manual_seed(role.empty() ? seed : mix_seed(seed, role));
 }
 
 std::string sizes_of(const Groups& groups) {

@@ -10,6 +10,7 @@
 #include "cpsd/core/data/dataset_config.h"
 #include "cpsd/core/distributed.h"
 #include "cpsd/core/progress.h"
+#include "training_parts.h"
 
 namespace cpsd::engine {
 
@@ -54,6 +55,12 @@ at::Tensor run_branch(const TeacherBranch& branch, const at::Tensor& images, int
   return merge_teacher_logits(outputs, branch.groups, num_classes);
 }
 
+uint64_t batch_seed(const std::string& key, const std::vector<int64_t>& indices) {
+  std::string text = key;
+  for (int64_t i : indices) text += "," + std::to_string(i);
+  return mix_seed(0x7465616368657273ull, text);  // "teachers"
+}
+
 }  // namespace
 
 struct SharedTeachers::State {
@@ -63,7 +70,8 @@ struct SharedTeachers::State {
   at::Tensor images;  // the batch the logits below belong to; held so its identity stays unique
   std::map<std::string, at::Tensor> logits;
 
-  const at::Tensor& branch_logits(const std::string& name, const at::Tensor& batch_images) {
+  const at::Tensor& branch_logits(const std::string& name, const data::Batch& batch) {
+    const at::Tensor& batch_images = batch.images;
     if (!images.defined() || images.unsafeGetTensorImpl() != batch_images.unsafeGetTensorImpl()) {
       images = batch_images;
       logits.clear();
@@ -74,7 +82,14 @@ struct SharedTeachers::State {
     if (cached != logits.end()) return cached->second;
     at::NoGradGuard no_grad;
     for (const auto& m : b.models) m->train(train_mode);
-    return logits[key] = run_branch(b, batch_images, num_classes);
+    if (!train_mode) return logits[key] = run_branch(b, batch_images, num_classes);
+    // Train-mode teachers draw dropout from a stream of their own, seeded by the batch: the
+    // same whichever student asks first, and in a resumed run.
+    const at::Tensor outer = cpu_generator_state();
+    at::manual_seed(batch_seed(key, batch.indices));
+    logits[key] = run_branch(b, batch_images, num_classes);
+    set_cpu_generator_state(outer);
+    return logits[key];
   }
 };
 
@@ -97,8 +112,7 @@ TeacherProvider SharedTeachers::provider(const std::vector<std::string>& branch_
   return [state = state_, branch_names](const data::Batch& batch) {
     std::vector<TeacherLogits> out;
     for (const std::string& name : branch_names) {
-      out.push_back(
-          {name, state->branch_logits(name, batch.images), state->branches.at(name).weights});
+      out.push_back({name, state->branch_logits(name, batch), state->branches.at(name).weights});
     }
     return out;
   };

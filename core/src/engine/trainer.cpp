@@ -35,9 +35,11 @@ struct Trainer::State {
   std::unique_ptr<OneCycle> schedule;
   std::unique_ptr<ModelEma> ema;
   std::unique_ptr<LossScaler> scaler;
-  at::Tensor classes;  // long [C_job]; undefined when the job predicts every class in order
-  int64_t start_epoch = 0;
-  bool stopped = false;  // early stopping: no better epoch for `patience` epochs
+  at::Tensor classes;       // long [C_job]; undefined when the job predicts every class in order
+  uint64_t seed = 0;        // the job's generator stream (seed_step)
+  int64_t start_epoch = 0;  // the epoch it continues in ...
+  int64_t start_batch = 0;  // ... at this batch (a mid-epoch checkpoint's position)
+  bool stopped = false;     // early stopping: no better epoch for `patience` epochs
   int64_t step = 0;
   Best best;
   Metrics best_metrics;
@@ -46,6 +48,8 @@ struct Trainer::State {
   int64_t loss_count = 0;
 
   double lr(const TrainSettings& s, int64_t at) const { return schedule ? schedule->lr(at) : s.lr; }
+  // The first batch of `epoch` this job trains on.
+  int64_t first_batch(int64_t epoch) const { return epoch == start_epoch ? start_batch : 0; }
 };
 
 namespace {
@@ -86,6 +90,26 @@ void write_history(const fs::path& dir, const Json& history) {
     csv += line.str();
   }
   write_file_atomically(RunLayout::metrics_csv(dir), csv);
+}
+
+// The finished epochs' metrics rows: kept in the checkpoint itself, so that a kill between
+// its write and metrics.json's loses no row (older checkpoints: read from metrics.json).
+Json restored_history(const CheckpointMeta& meta, const fs::path& dir) {
+  if (!meta.history_json.empty()) return Json::parse(meta.history_json);
+  Json history = Json::array();
+  if (!fs::exists(RunLayout::metrics_json(dir))) return history;
+  for (const Json& row : read_json_file(RunLayout::metrics_json(dir))) {
+    if (row["epoch"].get<int64_t>() <= meta.epoch) history.push_back(row);
+  }
+  return history;
+}
+
+std::string epoch_label(int64_t epoch, int64_t epochs, int64_t first_batch, int64_t batches,
+                        std::size_t models) {
+  std::string label = "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs);
+  if (first_batch > 0)
+    label += " from step " + std::to_string(first_batch + 1) + "/" + std::to_string(batches);
+  return label + " (" + std::to_string(models) + (models == 1 ? " model)" : " models)");
 }
 
 }  // namespace
@@ -147,7 +171,9 @@ std::vector<Trainer::State> Trainer::prepare(std::vector<Job>& jobs, bool resume
     State& s = states[j];
     Job& job = jobs[j];
     s.job = &job;
+    s.seed = mix_seed(static_cast<uint64_t>(config_.section("runtime").get_int("seed")), job.name);
     fs::create_directories(job.dir);
+    remove_stale_temporaries(job.dir);
     s.optimizer = make_optimizer(*job.model, settings_);
     if (settings_.schedule == Schedule::onecycle) {
       OneCycleOptions o = settings_.one_cycle;
@@ -160,9 +186,9 @@ std::vector<Trainer::State> Trainer::prepare(std::vector<Job>& jobs, bool resume
     if (!is_identity(job.classes, train_->num_classes()))
       s.classes = at::tensor(job.classes, at::kLong);
     if (resume) restore(s);
-    // The schedule position follows the epochs done, so a resumed run may use another number
-    // of processes (and so of steps per epoch).
-    s.step = s.start_epoch * steps_per_epoch;
+    // The schedule position follows the batches done, so a resumed run may use another
+    // number of processes (and so of steps per epoch).
+    s.step = s.start_epoch * steps_per_epoch + s.start_batch;
     if (group_ != nullptr) {
       broadcast_weights(*group_, *job.model);
       if (s.ema) copy_state(*job.model, s.ema->shadow());
@@ -176,51 +202,81 @@ void Trainer::restore(State& s) {
   if (!fs::exists(last)) return;
   const CheckpointMeta meta = read_checkpoint_meta(last);
   check_resumable(meta, *s.job, config_, last);
-  const at::Tensor rng = load_training_state(last, *s.job->model,
-                                             s.ema ? &s.ema->shadow() : nullptr, s.optimizer.get());
-  if (rng.defined()) set_cpu_generator_state(rng);
+  load_training_state(last, *s.job->model, s.ema ? &s.ema->shadow() : nullptr, s.optimizer.get());
+  if (s.scaler->enabled() && meta.loss_scale > 0)
+    s.scaler->restore(meta.loss_scale, meta.loss_scale_good_steps);
   s.start_epoch = std::min(meta.epoch, settings_.epochs);
   s.best = meta.best;
   s.stopped = stops_early(s.best, meta.epoch, settings_);
-  if (fs::exists(RunLayout::metrics_json(s.job->dir))) {
-    for (const Json& row : read_json_file(RunLayout::metrics_json(s.job->dir))) {
-      if (row["epoch"].get<int64_t>() <= meta.epoch) s.history.push_back(row);
-    }
+  s.history = restored_history(meta, s.job->dir);
+  if (meta.position.batch > 0 && meta.epoch < settings_.epochs) {
+    restore_position(s, meta.position);
+    log::info("{}: resuming in epoch {} at step {}/{} from {}", s.job->name, meta.epoch + 1,
+              s.start_batch + 1, train_loader_->num_batches(), last.string());
+  } else {
+    log::info("{}: resuming after epoch {} from {}", s.job->name, meta.epoch, last.string());
   }
-  log::info("{}: resuming after epoch {} from {}", s.job->name, meta.epoch, last.string());
 }
 
-// One pass over the training set; every active job steps on each batch. Returns seconds.
+// Continues the epoch where the checkpoint left it. With another number of processes or
+// batch size the epoch's batches are other ones: go on after as many samples as were seen.
+void Trainer::restore_position(State& s, const EpochPosition& position) {
+  const int64_t world = group_ ? group_->world_size() : 1;
+  const int64_t per_batch = settings_.batch_size * world;
+  s.loss_sum = position.loss_sum;
+  s.loss_count = position.loss_count;
+  s.start_batch = position.batch;
+  if (position.world_size != world || position.samples != position.batch * per_batch) {
+    s.start_batch = std::min(position.samples / per_batch, train_loader_->num_batches());
+    log::warn(
+        "{}: its checkpoint was written by {} processes and this run has {} (or another "
+        "batch size): it goes on after the same share of the epoch (batch {} of {}), not "
+        "exactly as an uninterrupted run would",
+        s.job->name, position.world_size, world, s.start_batch, train_loader_->num_batches());
+  }
+}
+
+// One pass over the training set; every active job steps on each batch from its position.
+// Writes the mid-epoch checkpoints. Returns seconds.
 double Trainer::run_epoch(const std::vector<State*>& active, int64_t epoch) {
   const auto epoch_start = std::chrono::steady_clock::now();
-  for (State* s : active) {
-    s->loss_sum = 0;
-    s->loss_count = 0;
-  }
-  train_loader_->start_epoch(epoch);
   const int64_t steps = train_loader_->num_batches();
+  int64_t first = steps;
+  for (State* s : active) {
+    if (s->first_batch(epoch) == 0) {
+      s->loss_sum = 0;
+      s->loss_count = 0;
+    }
+    first = std::min(first, s->first_batch(epoch));
+  }
+  train_loader_->start_epoch(epoch, first);
   std::optional<Progress> progress;
   if (show_progress_) {
-    progress.emplace("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(settings_.epochs) +
-                         " (" + std::to_string(active.size()) +
-                         (active.size() == 1 ? " model" : " models") + ")",
-                     steps, settings_.log_seconds);
+    progress.emplace(epoch_label(epoch, settings_.epochs, first, steps, active.size()),
+                     steps - first, settings_.log_seconds);
   }
-  int64_t done = 0;
+  int64_t batch_number = first;
   std::string status;
   while (auto batch = train_loader_->next()) {
-    for (State* s : active) step(*s, *batch, epoch);
-    ++done;
-    const State& first = *active.front();
+    for (State* s : active) {
+      if (batch_number >= s->first_batch(epoch)) step(*s, *batch, epoch);
+    }
+    ++batch_number;
+    if (checkpoint_due(epoch * steps + batch_number)) {
+      for (State* s : active) {
+        if (batch_number > s->first_batch(epoch)) checkpoint_within(*s, epoch, batch_number);
+      }
+    }
+    const State& lead = *active.front();
     std::ostringstream extra;
     extra.precision(4);
-    extra << "loss " << first.loss_sum / std::max<int64_t>(first.loss_count, 1) << " lr "
-          << first.lr(settings_, first.step) << " img/s "
-          << static_cast<int64_t>(done * settings_.batch_size *
+    extra << "loss " << lead.loss_sum / std::max<int64_t>(lead.loss_count, 1) << " lr "
+          << lead.lr(settings_, lead.step) << " img/s "
+          << static_cast<int64_t>((batch_number - first) * settings_.batch_size *
                                   (group_ ? group_->world_size() : 1) /
                                   std::max(since(epoch_start), 1e-9));
     status = extra.str();
-    if (progress) progress->update(done, status);
+    if (progress) progress->update(batch_number - first, status);
   }
   if (progress) progress->finish(status);
   return since(epoch_start);
@@ -230,6 +286,7 @@ double Trainer::run_epoch(const std::vector<State*>& active, int64_t epoch) {
 void Trainer::step(State& s, const data::Batch& batch, int64_t epoch) {
   Job& job = *s.job;
   job.model->train();
+  seed_step(s.seed, s.step, group_ ? group_->rank() : 0);
   const at::Tensor targets = compute_.other(restrict(batch.targets, s.classes));
   const at::Tensor mask = compute_.other(restrict(batch.mask, s.classes));
   at::Tensor logits;
@@ -303,7 +360,7 @@ void Trainer::validate_and_choose(const std::vector<State*>& active, int64_t epo
     log::info("{} epoch {}: loss {:.4f}, mAP {:.2f}{}{}", s.job->name, epoch + 1, mean_loss,
               regular.map, s.ema ? fmt::format(", EMA mAP {:.2f}", ema_metrics.map) : std::string(),
               improved ? " (best)" : "");
-    checkpoint(s, epoch, improved);
+    checkpoint(s, epoch + 1, EpochPosition{}, improved);
     s.stopped = stops_early(s.best, epoch + 1, settings_);
     if (s.stopped) {
       log::info("{} stops early: no better mAP for {} epochs (best {:.2f} at epoch {})",
@@ -312,11 +369,34 @@ void Trainer::validate_and_choose(const std::vector<State*>& active, int64_t epo
   }
 }
 
-void Trainer::checkpoint(State& s, int64_t epoch, bool improved) {
+// Whether the batch just trained (counted over the whole run) ends with a checkpoint.
+bool Trainer::checkpoint_due(int64_t batches_done) const {
+  if (!writer_) return false;  // the other ranks hold the same state
+  if (settings_.checkpoint_steps > 0 && batches_done % settings_.checkpoint_steps == 0) return true;
+  return settings_.checkpoint_minutes > 0 &&
+         since(last_checkpoint_) >= settings_.checkpoint_minutes * 60;
+}
+
+void Trainer::checkpoint_within(State& s, int64_t epoch, int64_t batches_done) {
+  const int64_t world = group_ ? group_->world_size() : 1;
+  const EpochPosition position{batches_done, world, batches_done * settings_.batch_size * world,
+                               s.loss_sum, s.loss_count};
+  checkpoint(s, epoch, position, false);
+}
+
+// Writes last.ckpt (and best.ckpt when `improved`) after `epochs_done` epochs and `position`
+// batches of the next; metrics.csv and metrics.json at an epoch's end.
+void Trainer::checkpoint(State& s, int64_t epochs_done, const EpochPosition& position,
+                         bool improved) {
+  if (!writer_) return;  // one writer; the others wait at the epoch's barrier
   CheckpointMeta meta;
   meta.job = s.job->name;
-  meta.epoch = epoch + 1;
+  meta.epoch = epochs_done;
   meta.step = s.step;
+  meta.position = position;
+  meta.loss_scale = s.scaler->current();
+  meta.loss_scale_good_steps = s.scaler->good_steps();
+  meta.history_json = s.history.dump();
   meta.best = s.best;
   meta.config_toml = config_.to_toml();
   meta.class_indices = s.job->classes;
@@ -324,13 +404,11 @@ void Trainer::checkpoint(State& s, int64_t epoch, bool improved) {
     meta.class_names.push_back(train_->class_names[static_cast<std::size_t>(c)]);
   meta.model_signature = model_signature(config_);
   torch::nn::Module* ema = s.ema ? &s.ema->shadow() : nullptr;
-  const at::Tensor rng = cpu_generator_state();
-  if (!writer_) return;  // one writer; the others wait at the epoch's barrier
   const fs::path& dir = s.job->dir;
-  if (improved)
-    save_checkpoint(RunLayout::best(dir), meta, *s.job->model, ema, s.optimizer.get(), rng);
-  save_checkpoint(RunLayout::last(dir), meta, *s.job->model, ema, s.optimizer.get(), rng);
-  write_history(dir, s.history);
+  if (improved) save_checkpoint(RunLayout::best(dir), meta, *s.job->model, ema, s.optimizer.get());
+  save_checkpoint(RunLayout::last(dir), meta, *s.job->model, ema, s.optimizer.get());
+  if (position.batch == 0) write_history(dir, s.history);
+  last_checkpoint_ = std::chrono::steady_clock::now();
 }
 
 std::vector<JobResult> Trainer::finish(std::vector<State>& states, double seconds) {

@@ -117,6 +117,29 @@ void set_cpu_generator_state(const at::Tensor& state) {
   generator.set_state(state);
 }
 
+uint64_t mix_seed(uint64_t seed, std::string_view name) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  uint64_t z = seed + 0x9e3779b97f4a7c15ull * (h | 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+void seed_step(uint64_t job_seed, int64_t step, int64_t rank) {
+  at::manual_seed(mix_seed(job_seed, std::to_string(step) + "/" + std::to_string(rank)));
+}
+
+void remove_stale_temporaries(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    for (const char* file : {"last.ckpt", "best.ckpt", "metrics.json", "metrics.csv"}) {
+      if (name.rfind("." + std::string(file) + ".tmp-", 0) == 0) fs::remove(entry.path(), ec);
+    }
+  }
+}
+
 namespace {
 
 at::Tensor restrict(const at::Tensor& t, const at::Tensor& classes) {

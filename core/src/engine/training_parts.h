@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <torch/optim/optimizer.h>
@@ -42,6 +43,16 @@ void check_resumable(const CheckpointMeta& meta, const Job& job, const RunConfig
 
 at::Tensor cpu_generator_state();
 void set_cpu_generator_state(const at::Tensor& state);
+
+/// `seed` mixed with a name (FNV-1a, then a splitmix64 finaliser): one stream per job or role.
+uint64_t mix_seed(uint64_t seed, std::string_view name);
+/// Seeds the generators (CPU and CUDA) for one optimizer step of a job: what dropout and
+/// other random layers draw then depends only on (job, step, rank), so a run resumed at any
+/// step, or a job trained beside others, draws as an uninterrupted run alone does.
+void seed_step(uint64_t job_seed, int64_t step, int64_t rank);
+
+/// Removes the temporary files an atomic write killed midway leaves in a job directory.
+void remove_stale_temporaries(const std::filesystem::path& dir);
 
 /// A job to score on the validation set: its model, its EMA (or null) and its classes
 /// (undefined = all, in order).

@@ -53,8 +53,10 @@ class CPSD_CORE_API DataLoader {
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
-  /// Starts `epoch`; abandons what is left of the previous one.
-  void start_epoch(int64_t epoch);
+  /// Starts `epoch` at batch `first_batch` (0..num_batches(); a resumed run's position: the
+  /// batches from there are those an uninterrupted epoch gives); abandons what is left of the
+  /// previous one.
+  void start_epoch(int64_t epoch, int64_t first_batch = 0);
   /// The next batch of the epoch, or nullopt at its end.
   std::optional<Batch> next();
 

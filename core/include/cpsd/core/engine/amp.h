@@ -43,6 +43,12 @@ class CPSD_CORE_API LossScaler {
   void update(bool stepped);
   double current() const { return scale_; }
   bool enabled() const { return enabled_; }
+  /// Good steps since the scale last changed: with current(), all a resumed run needs.
+  int64_t good_steps() const { return good_steps_; }
+  void restore(double scale, int64_t good_steps) {
+    scale_ = scale;
+    good_steps_ = good_steps;
+  }
 
  private:
   bool enabled_;

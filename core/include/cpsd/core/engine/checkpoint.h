@@ -22,11 +22,26 @@ struct Best {
   std::string source;  ///< "model" or "ema": which weights reached it
 };
 
+/// Where inside an epoch a checkpoint was written: all a resumed run needs, besides the
+/// weights and optimizer, to take the next step as an uninterrupted run would (the generator
+/// is seeded from the step, the loader's order from the epoch). All zero at an epoch's end.
+struct EpochPosition {
+  int64_t batch = 0;       ///< batches of the epoch after `epoch` already trained
+  int64_t world_size = 1;  ///< processes the epoch's batches were sharded over
+  int64_t samples = 0;     ///< samples of those batches, over all processes
+  double loss_sum = 0;     ///< the epoch's summed training loss so far (its metrics row)
+  int64_t loss_count = 0;
+};
+
 /// What a checkpoint says about itself; enough to rebuild its model with the registry.
 struct CheckpointMeta {
   std::string job;                       ///< e.g. "baseline", "cgp_3", "student_cpsd"
   int64_t epoch = 0;                     ///< epochs completed
   int64_t step = 0;                      ///< optimizer steps done
+  EpochPosition position;                ///< inside epoch `epoch` + 1
+  double loss_scale = 1;                 ///< fp16 dynamic loss scale ...
+  int64_t loss_scale_good_steps = 0;     ///< ... and its good steps since the last change
+  std::string history_json;              ///< the finished epochs' metrics rows (JSON array)
   Best best;                             ///< the best epoch up to `epoch`
   std::string config_toml;               ///< the resolved run config
   std::vector<std::string> class_names;  ///< the model's outputs, in order
@@ -37,10 +52,10 @@ struct CheckpointMeta {
 };
 
 /// Writes atomically (temp file, fsync, rename): the model, its EMA (may be null), the
-/// optimizer state (may be null), the CPU generator state and `meta`.
+/// optimizer state (may be null) and `meta`. A reader never sees a partial file.
 CPSD_CORE_API void save_checkpoint(const std::filesystem::path& path, const CheckpointMeta& meta,
                                    torch::nn::Module& model, torch::nn::Module* ema,
-                                   torch::optim::Optimizer* optimizer, const at::Tensor& rng_state);
+                                   torch::optim::Optimizer* optimizer);
 
 /// Reads only the metadata. ConfigError if the file is missing or not a cpsd checkpoint.
 CPSD_CORE_API CheckpointMeta read_checkpoint_meta(const std::filesystem::path& path);
@@ -49,9 +64,8 @@ CPSD_CORE_API CheckpointMeta read_checkpoint_meta(const std::filesystem::path& p
 CPSD_CORE_API void load_checkpoint_weights(const std::filesystem::path& path,
                                            const std::string& which, torch::nn::Module& model);
 
-/// Restores model, EMA, optimizer and returns the saved generator state.
-CPSD_CORE_API at::Tensor load_training_state(const std::filesystem::path& path,
-                                             torch::nn::Module& model, torch::nn::Module* ema,
-                                             torch::optim::Optimizer* optimizer);
+/// Restores model, EMA (may be null) and optimizer (may be null).
+CPSD_CORE_API void load_training_state(const std::filesystem::path& path, torch::nn::Module& model,
+                                       torch::nn::Module* ema, torch::optim::Optimizer* optimizer);
 
 }  // namespace cpsd::engine

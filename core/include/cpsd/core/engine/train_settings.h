@@ -25,6 +25,11 @@ struct TrainSettings {
   double grad_clip = 0;
   double threshold = 0.5;
   double log_seconds = 10;
+  /// Mid-epoch checkpoints (last.ckpt, from which a run resumes at the next step): every this
+  /// many minutes of training and/or every this many steps; 0 turns either off, both 0 keeps
+  /// only the checkpoint at each epoch's end.
+  double checkpoint_minutes = 5;
+  int64_t checkpoint_steps = 0;
   /// > 0: a job stops once its best validation mAP is this many epochs old (early stopping;
   /// `epochs` is the cap the schedule is laid over). 0 trains every job for `epochs`.
   int64_t patience = 0;

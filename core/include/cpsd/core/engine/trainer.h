@@ -2,6 +2,7 @@
 // Training one or several models in lockstep on one decoded batch stream.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -44,9 +45,11 @@ struct JobResult {
 
 /// Trains jobs for settings.epochs on `train`, evaluating each (model and EMA) on `val`
 /// after every epoch and keeping the better as best. Each epoch decodes the training set once
-/// and feeds every job. Writes per job: last.ckpt every epoch, best.ckpt when the validation
-/// mAP improves (both atomic), metrics.csv and metrics.json. With `resume`, a job continues
-/// from its last.ckpt (a finished job is only evaluated). A non-finite loss stops with
+/// and feeds every job. Writes per job: last.ckpt at every epoch's end and inside epochs
+/// (settings.checkpoint_minutes / checkpoint_steps), best.ckpt when the validation mAP
+/// improves (all atomic), metrics.csv and metrics.json. With `resume`, a job continues from
+/// its last.ckpt at the step after it, bit for bit as an uninterrupted run on the same number
+/// of processes (a finished job is only evaluated). A non-finite loss stops with
 /// RuntimeError naming job, epoch and step; the last good checkpoint stays.
 class CPSD_CORE_API Trainer {
  public:
@@ -62,10 +65,13 @@ class CPSD_CORE_API Trainer {
   struct State;
   std::vector<State> prepare(std::vector<Job>& jobs, bool resume);
   void restore(State& s);
+  void restore_position(State& s, const EpochPosition& position);
   double run_epoch(const std::vector<State*>& active, int64_t epoch);
   void step(State& s, const data::Batch& batch, int64_t epoch);
   void validate_and_choose(const std::vector<State*>& active, int64_t epoch, double seconds);
-  void checkpoint(State& s, int64_t epoch, bool improved);
+  bool checkpoint_due(int64_t batches_done) const;
+  void checkpoint_within(State& s, int64_t epoch, int64_t batches_done);
+  void checkpoint(State& s, int64_t epochs_done, const EpochPosition& position, bool improved);
   std::vector<JobResult> finish(std::vector<State>& states, double seconds);
 
   TrainSettings settings_;
@@ -76,6 +82,7 @@ class CPSD_CORE_API Trainer {
   bool writer_ = true;            ///< writes checkpoints (rank 0 of a data-parallel job)
   bool show_progress_ = true;     ///< rank 0 of the whole run
   std::unique_ptr<data::DataLoader> train_loader_, val_loader_;
+  std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace cpsd::engine
