@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps configure build test test-asan quickstart demo-backbone install clean format format-check lint
+.PHONY: all deps configure build test test-asan fuzz quickstart demo-backbone install clean format format-check lint
 
 all: build
 
@@ -19,7 +19,8 @@ build: configure
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
-# The suite built with AddressSanitizer and UndefinedBehaviorSanitizer (its own build tree).
+# The suite built with AddressSanitizer and UndefinedBehaviorSanitizer (its own build tree);
+# ASAN_TESTS, a ctest regular expression, runs only the tests it matches.
 # Test discovery runs the binaries at build time, so the build sees the same options.
 ASAN_DIR ?= $(BUILD_DIR)-asan
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
@@ -28,7 +29,12 @@ SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initial
 test-asan: deps
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Release -DCPSD_SANITIZE=address,undefined
 	$(SANITIZER_ENV) cmake --build $(ASAN_DIR) -j $(JOBS)
-	$(SANITIZER_ENV) ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) $(if $(ASAN_TESTS),-R '$(ASAN_TESTS)')
+
+# libFuzzer on every file parser, FUZZ_SECONDS each (clang; build-fuzz/); see bench/fuzz.sh.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	bench/fuzz.sh $(FUZZ_SECONDS)
 
 CPSD = $(BUILD_DIR)/bin/cpsd
 DEMO_CONFIG = configs/demo/fashion_scenes.toml

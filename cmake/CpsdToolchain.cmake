@@ -18,6 +18,21 @@ endif()
 # (`make test-asan`). UBSan stops at the first finding so that a test fails; its vptr check
 # is left out: LibTorch is not instrumented and its RTTI crosses library boundaries.
 set(CPSD_SANITIZE "" CACHE STRING "sanitizers to build with, e.g. address,undefined")
+if(CPSD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "CPSD_FUZZ needs clang (libFuzzer): -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  if(NOT CPSD_SANITIZE)
+    set(CPSD_SANITIZE fuzzer-no-link,address,undefined)
+  endif()
+endif()
+# Shared libraries resolve every symbol at link time, except in a fuzzing build: clang's
+# sanitizer and coverage runtimes live in the executable.
+if(CPSD_FUZZ)
+  set(CPSD_NO_UNDEFINED "")
+else()
+  set(CPSD_NO_UNDEFINED "LINKER:-z,defs")
+endif()
 if(CPSD_SANITIZE)
   add_compile_options(-fsanitize=${CPSD_SANITIZE} -fno-omit-frame-pointer -g1)
   add_link_options(-fsanitize=${CPSD_SANITIZE})

@@ -31,6 +31,8 @@ Json read_json_file(const std::filesystem::path& path) {
     if (auto p = why.find("syntax error"); p != std::string::npos) why = why.substr(p);
     throw ConfigError(path.string() + ":" + std::to_string(line) + ":" + std::to_string(column) +
                       ": invalid JSON: " + why);
+  } catch (const Json::exception& e) {  // e.g. a number too large for any type
+    throw ConfigError(path.string() + ": invalid JSON: " + e.what());
   }
 }
 
