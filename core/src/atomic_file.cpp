@@ -20,14 +20,23 @@ namespace {
   throw RuntimeError("cannot write " + path.string() + ": " + what + ": " + std::strerror(error));
 }
 
+fs::path directory_of(const fs::path& path) {
+  return path.has_parent_path() ? path.parent_path() : fs::path(".");
+}
+
+// The temporaries of `path` are named <dir>/.<name>.tmp-XXXXXX (mkstemp fills the X's).
+std::string temporary_prefix(const fs::path& path) {
+  return "." + path.filename().string() + ".tmp-";
+}
+
 }  // namespace
 
 void write_file_atomically(const fs::path& path, std::string_view bytes) {
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const fs::path dir = directory_of(path);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) fail(path, "cannot create " + dir.string(), ec.value());
-  std::string temp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  std::string temp = (dir / (temporary_prefix(path) + "XXXXXX")).string();
   const int fd = mkstemp(temp.data());
   if (fd < 0) fail(path, "cannot create a temporary file", errno);
   auto abandon = [&](const std::string& what) {
@@ -64,6 +73,14 @@ void write_file_atomically(const fs::path& path, std::string_view bytes) {
   if (dir_fd >= 0) {
     ::fsync(dir_fd);
     ::close(dir_fd);
+  }
+}
+
+void remove_abandoned_temporaries(const fs::path& path) {
+  const std::string prefix = temporary_prefix(path);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(directory_of(path), ec)) {
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove(entry.path(), ec);
   }
 }
 

@@ -173,7 +173,9 @@ std::vector<Trainer::State> Trainer::prepare(std::vector<Job>& jobs, bool resume
     s.job = &job;
     s.seed = mix_seed(static_cast<uint64_t>(config_.section("runtime").get_int("seed")), job.name);
     fs::create_directories(job.dir);
-    remove_stale_temporaries(job.dir);
+    for (const fs::path& file : {RunLayout::last(job.dir), RunLayout::best(job.dir),
+                                 RunLayout::metrics_json(job.dir), RunLayout::metrics_csv(job.dir)})
+      remove_abandoned_temporaries(file);  // left by a killed run
     s.optimizer = make_optimizer(*job.model, settings_);
     if (settings_.schedule == Schedule::onecycle) {
       OneCycleOptions o = settings_.one_cycle;

@@ -130,16 +130,6 @@ void seed_step(uint64_t job_seed, int64_t step, int64_t rank) {
   at::manual_seed(mix_seed(job_seed, std::to_string(step) + "/" + std::to_string(rank)));
 }
 
-void remove_stale_temporaries(const fs::path& dir) {
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    for (const char* file : {"last.ckpt", "best.ckpt", "metrics.json", "metrics.csv"}) {
-      if (name.rfind("." + std::string(file) + ".tmp-", 0) == 0) fs::remove(entry.path(), ec);
-    }
-  }
-}
-
 namespace {
 
 at::Tensor restrict(const at::Tensor& t, const at::Tensor& classes) {

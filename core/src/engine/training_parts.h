@@ -51,9 +51,6 @@ uint64_t mix_seed(uint64_t seed, std::string_view name);
 /// step, or a job trained beside others, draws as an uninterrupted run alone does.
 void seed_step(uint64_t job_seed, int64_t step, int64_t rank);
 
-/// Removes the temporary files an atomic write killed midway leaves in a job directory.
-void remove_stale_temporaries(const std::filesystem::path& dir);
-
 /// A job to score on the validation set: its model, its EMA (or null) and its classes
 /// (undefined = all, in order).
 struct ValidationJob {

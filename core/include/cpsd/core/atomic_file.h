@@ -15,6 +15,10 @@ namespace cpsd {
 /// and RuntimeError names the path and the system's reason.
 CPSD_CORE_API void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
+/// Removes the temporary files that writes of `path` killed midway (SIGKILL, power loss)
+/// left beside it. Call only where no other process may be writing `path` at the time.
+CPSD_CORE_API void remove_abandoned_temporaries(const std::filesystem::path& path);
+
 /// Builds a directory in one go: `fill` writes its content into a temporary directory beside
 /// `path`, which then replaces `path` (an existing `path` is removed first only when
 /// `overwrite`; otherwise ConfigError before `fill` runs). When `fill` throws, the temporary
