@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
+#include "archive_tensors.h"
 #include "cpsd/core/engine/checkpoint.h"
 #include "test_support.h"
 
@@ -79,24 +80,9 @@ pid_t start_cpsd(const std::vector<std::string>& args) {
   return child;
 }
 
-// Every tensor of an archive, depth first, with its path (sub-modules are nested archives).
-void collect(torch::serialize::InputArchive& archive, const std::string& prefix,
-             std::vector<std::pair<std::string, torch::Tensor>>& out) {
-  for (const std::string& key : archive.keys()) {
-    torch::Tensor t;
-    torch::serialize::InputArchive nested;
-    if (archive.try_read(key, t)) {
-      out.emplace_back(prefix + key, t);
-    } else if (archive.try_read(key, nested)) {
-      collect(nested, prefix + key + ".", out);
-    }
-  }
-}
-
 // The optimizer's per-parameter state, named by group and position: LibTorch keys it by
 // tensor addresses, which differ between processes.
-void collect_optimizer(torch::serialize::InputArchive& optimizer,
-                       std::vector<std::pair<std::string, torch::Tensor>>& out) {
+void collect_optimizer(torch::serialize::InputArchive& optimizer, test::NamedTensors& out) {
   torch::serialize::InputArchive state, groups;
   optimizer.read("state", state);
   optimizer.read("param_groups", groups);
@@ -113,7 +99,7 @@ void collect_optimizer(torch::serialize::InputArchive& optimizer,
       torch::serialize::InputArchive param;
       if (!state.try_read(key.toStringRef(), param)) continue;  // no step taken for it
       const std::string name = "optimizer." + std::to_string(g) + "." + std::to_string(i) + ".";
-      collect(param, name, out);
+      test::collect_archive_tensors(param, name, out);
       c10::IValue step;
       if (param.try_read("step", step) && step.isInt())
         out.emplace_back(name + "step", torch::tensor(step.toInt()));
@@ -122,13 +108,14 @@ void collect_optimizer(torch::serialize::InputArchive& optimizer,
 }
 
 // Model, EMA and optimizer state of a checkpoint; fails the test if it cannot be read.
-std::vector<std::pair<std::string, torch::Tensor>> training_state(const fs::path& checkpoint) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
+test::NamedTensors training_state(const fs::path& checkpoint) {
+  test::NamedTensors out;
   torch::serialize::InputArchive archive;
   archive.load_from(checkpoint.string());
   for (const char* part : {"model", "ema"}) {
     torch::serialize::InputArchive nested;
-    if (archive.try_read(part, nested)) collect(nested, std::string(part) + ".", out);
+    if (archive.try_read(part, nested))
+      test::collect_archive_tensors(nested, std::string(part) + ".", out);
   }
   torch::serialize::InputArchive optimizer;
   if (archive.try_read("optimizer", optimizer)) collect_optimizer(optimizer, out);

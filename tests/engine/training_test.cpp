@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include "archive_tensors.h"
 #include "cpsd/core/engine/checkpoint.h"
 #include "test_support.h"
 
@@ -50,28 +51,17 @@ methods = ["baseline", "cpsd"]
 };
 test::TempDir* Training::dir_ = nullptr;
 
-// Every tensor of an archive, depth first (sub-modules are nested archives).
-void collect_tensors(torch::serialize::InputArchive& archive, std::vector<torch::Tensor>& out) {
-  for (const std::string& key : archive.keys()) {
-    torch::Tensor t;
-    torch::serialize::InputArchive nested;
-    if (archive.try_read(key, t)) {
-      out.push_back(t);
-    } else if (archive.try_read(key, nested)) {
-      collect_tensors(nested, out);
-    }
-  }
-}
-
 // The model weights of a checkpoint; never empty for a real one.
 std::vector<torch::Tensor> weights_of(const std::filesystem::path& checkpoint) {
   torch::serialize::InputArchive archive;
   archive.load_from(checkpoint.string());
   torch::serialize::InputArchive model;
   archive.read("model", model);
+  test::NamedTensors named;
+  test::collect_archive_tensors(model, "", named);
+  EXPECT_FALSE(named.empty()) << checkpoint;
   std::vector<torch::Tensor> out;
-  collect_tensors(model, out);
-  EXPECT_FALSE(out.empty()) << checkpoint;
+  for (const auto& [name, tensor] : named) out.push_back(tensor);
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -50,6 +51,24 @@ void write_file(const fs::path& path, const std::string& content);
 /// `base = "tiny_base.toml"` and adds its own tables. Fails the calling test on error.
 void make_tiny_run_base(const fs::path& dir, int train_images, int val_images, int seed);
 std::string read_file(const fs::path& path);
+
+/// The message of the `Error` that `read()` throws, after checking that it came within 5 s
+/// and starts with `prefix` (a hostile file must be refused at once, naming itself).
+/// "no error" when nothing was thrown, which fails the prefix check.
+template <class Error, class Read>
+std::string prompt_refusal(Read read, const std::string& prefix) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string what = "no error";
+  try {
+    read();
+  } catch (const Error& e) {
+    what = e.what();
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took.count(), 5.0) << prefix;
+  EXPECT_EQ(what.rfind(prefix, 0), 0u) << what;
+  return what;
+}
 
 struct CommandResult {
   int exit_code = -1;
