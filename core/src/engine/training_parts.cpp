@@ -5,11 +5,10 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/optim/adam.h>
-#include <torch/optim/adamw.h>
 
 #include "../json_file.h"
 #include "cpsd/core/distributed.h"
+#include "cpsd/core/engine/foreach_adam.h"
 #include "cpsd/core/kind.h"
 #include "cpsd/sdk/error.h"
 
@@ -49,8 +48,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(MultiLabelModel& model,
     (p.dim() <= 1 ? no_decay : decay).push_back(p);
   }
   if (s.optimizer == Optimizer::adamw)
-    return adam<torch::optim::AdamWOptions, torch::optim::AdamW>(decay, no_decay, s);
-  return adam<torch::optim::AdamOptions, torch::optim::Adam>(decay, no_decay, s);
+    return adam<torch::optim::AdamWOptions, ForeachAdamW>(decay, no_decay, s);
+  return adam<torch::optim::AdamOptions, ForeachAdam>(decay, no_decay, s);
 }
 
 void set_lr_and_momentum(torch::optim::Optimizer& optimizer, double lr, double momentum,

@@ -21,8 +21,8 @@
 
 namespace cpsd::engine {
 
-/// Adam (L2 added to the gradient) or AdamW, no weight decay on biases and other 1-D
-/// parameters (the reference), over the model's trainable parameters.
+/// Adam (L2 added to the gradient) or AdamW, multi-tensor (ForeachAdam), no weight decay on biases
+/// and other 1-D parameters (the reference), over the model's trainable parameters.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(MultiLabelModel& model,
                                                         const TrainSettings& s);
 /// Sets every group's lr and beta1 (one-cycle momentum).
