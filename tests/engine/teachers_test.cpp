@@ -234,7 +234,8 @@ TEST(OnlineTeachers, MergedColumnsAreEachTeachersOwnOutputsInTrainAndEvalMode) {
   for (bool train : {true, false}) {
     const std::string mode = train ? "train mode" : "eval mode";
     TeacherBranch branch{"cgp", kUnevenGroups, models, weights, ""};
-    const std::vector<TeacherLogits> got = online_teachers({branch}, train, 7)(batch);
+    const std::vector<TeacherLogits> got =
+        online_teachers({branch}, train, 7)(StepBatch{batch, batch.images, Compute{}});
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].name, "cgp");
     EXPECT_TRUE(torch::equal(got[0].weights, weights));
@@ -250,13 +251,33 @@ TEST(OnlineTeachers, MergedColumnsAreEachTeachersOwnOutputsInTrainAndEvalMode) {
   EXPECT_FALSE(torch::allclose(by_mode[0][0], by_mode[1][0], 1e-3, 1e-3));
 }
 
+// The teachers take the step's images (on the compute device, in its memory format), never
+// the host batch again: here the two differ, and the logits are those of the step's images.
+TEST(OnlineTeachers, RunOnTheStepsImagesNotTheHostBatch) {
+  torch::manual_seed(41);
+  const std::vector<std::shared_ptr<MultiLabelModel>> models = {model("", 7)};
+  data::Batch host;
+  host.images = torch::zeros({2, 3, 32, 32});
+  host.indices = {0, 1};
+  const torch::Tensor step_images =
+      torch::rand({2, 3, 32, 32}).contiguous(torch::MemoryFormat::ChannelsLast);
+  TeacherBranch branch{"cgp", {{0, 1, 2, 3, 4, 5, 6}}, models, {}, ""};
+  const std::vector<TeacherLogits> got =
+      online_teachers({branch}, false, 7)(StepBatch{host, step_images, Compute{}});
+  torch::NoGradGuard no_grad;
+  models[0]->eval();
+  EXPECT_TRUE(torch::allclose(got[0].logits, models[0]->forward(step_images), 1e-6, 1e-6));
+  EXPECT_FALSE(torch::allclose(got[0].logits, models[0]->forward(host.images), 1e-3, 1e-3));
+}
+
 TEST(CachedTeachers, ServesTheRowsOfTheBatchsSamples) {
   const torch::Tensor cgp = torch::arange(5 * 7, torch::kFloat).reshape({5, 7});
   const torch::Tensor dgp = -cgp;
   TeacherBranch a{"cgp", kUnevenGroups, {}, {}, ""}, b{"dgp", {{0, 1, 2, 3, 4, 5, 6}}, {}, {}, ""};
   data::Batch batch;
   batch.indices = {3, 0, 4};
-  const std::vector<TeacherLogits> got = cached_teachers({a, b}, {cgp, dgp})(batch);
+  const std::vector<TeacherLogits> got =
+      cached_teachers({a, b}, {cgp, dgp})(StepBatch{batch, batch.images, Compute{}});
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[1].name, "dgp");
   const torch::Tensor rows = torch::tensor({3, 0, 4}, torch::kLong);
@@ -315,21 +336,29 @@ TEST(TeacherImages, PositiveLeavesOutImagesWithoutAPositiveOfTheSubTask) {
     const torch::Tensor ones = torch::ones({5, 3}, torch::kDouble);
     const torch::Tensor m = mask.to(torch::kDouble);
     // Without a mask: only images 0, 2, 4 count (mean: over their 9 entries).
-    EXPECT_NEAR(positive.loss(logits, targets, {}, batch, compute).item<double>(),
-                reduce(ones * kept), 1e-5)
+    EXPECT_NEAR(
+        positive.loss(logits, targets, {}, StepBatch{batch, batch.images, compute}).item<double>(),
+        reduce(ones * kept), 1e-5)
         << reduction;
-    EXPECT_NEAR(all.loss(logits, targets, {}, batch, compute).item<double>(), reduce(ones), 1e-5)
+    EXPECT_NEAR(
+        all.loss(logits, targets, {}, StepBatch{batch, batch.images, compute}).item<double>(),
+        reduce(ones), 1e-5)
         << reduction;
     // With a mask: both apply (mean: over the 8 unmasked entries of the kept images).
-    EXPECT_NEAR(positive.loss(logits, targets, mask, batch, compute).item<double>(),
+    EXPECT_NEAR(positive.loss(logits, targets, mask, StepBatch{batch, batch.images, compute})
+                    .item<double>(),
                 reduce(m * kept), 1e-5)
         << reduction;
-    EXPECT_NEAR(all.loss(logits, targets, mask, batch, compute).item<double>(), reduce(m), 1e-5)
+    EXPECT_NEAR(
+        all.loss(logits, targets, mask, StepBatch{batch, batch.images, compute}).item<double>(),
+        reduce(m), 1e-5)
         << reduction;
   }
   // The left-out images get no gradient; the kept ones do.
   torch::Tensor x = logits.clone().requires_grad_(true);
-  Supervised(loss("asl", "", 3), true).loss(x, targets, {}, batch, compute).backward();
+  Supervised(loss("asl", "", 3), true)
+      .loss(x, targets, {}, StepBatch{batch, batch.images, compute})
+      .backward();
   EXPECT_TRUE(torch::equal(x.grad()[1], torch::zeros({3})));
   EXPECT_TRUE(torch::equal(x.grad()[3], torch::zeros({3})));
   EXPECT_GT(x.grad()[2].abs().sum().item<double>(), 0);
@@ -353,8 +382,8 @@ TEST(DistilledObjective, ClsWeightTimesAslPlusEachBranchsWeightedDistillation) {
         loss("distill",
              "metric = \"mse\"\nreduction = \"sum\"\nweight = " + std::to_string(kd_weight) + "\n",
              3),
-        cls_weight, [&, dgp_weights](const data::Batch& b) {
-          EXPECT_EQ(b.indices, batch.indices);  // the provider sees the batch
+        cls_weight, [&, dgp_weights](const StepBatch& b) {
+          EXPECT_EQ(b.host.indices, batch.indices);  // the provider sees the batch
           return std::vector<TeacherLogits>{{"cgp", t_cgp, {}}, {"dgp", t_dgp, dgp_weights}};
         });
   };
@@ -375,8 +404,9 @@ TEST(DistilledObjective, ClsWeightTimesAslPlusEachBranchsWeightedDistillation) {
   for (double cls_weight : {0.5, 1.0, 0.0}) {
     for (double kd_weight : {0.5, 2.0}) {
       for (const torch::Tensor& w : {even, twice, per_class}) {
-        const double got =
-            objective(cls_weight, kd_weight, w)->loss(s, y, mask, batch, compute).item<double>();
+        const double got = objective(cls_weight, kd_weight, w)
+                               ->loss(s, y, mask, StepBatch{batch, batch.images, compute})
+                               .item<double>();
         EXPECT_NEAR(got, formula(cls_weight, kd_weight, w), 1e-5)
             << "cls " << cls_weight << " kd " << kd_weight << " dgp weights " << w;
       }
@@ -388,13 +418,17 @@ TEST(DistilledObjective, ClsWeightTimesAslPlusEachBranchsWeightedDistillation) {
   //   asl = -((y*log(p.clamp(min=1e-8)) + (1-y)*pm**4*log((1-pm).clamp(min=1e-8))) * m).sum()
   //       = 1.6996274249;  mse_cgp = 7.25;  mse_dgp = 5.0
   //   0.5*asl + 0.25*mse_cgp + 0.25*mse_dgp = 3.9123137124;  ... + 0.25*2*mse_dgp = 5.1623137124
-  EXPECT_NEAR(objective(0.5, 0.5, {})->loss(s, y, mask, batch, compute).item<double>(),
+  EXPECT_NEAR(objective(0.5, 0.5, {})
+                  ->loss(s, y, mask, StepBatch{batch, batch.images, compute})
+                  .item<double>(),
               3.9123137124, 1e-5);
-  EXPECT_NEAR(objective(0.5, 0.5, twice)->loss(s, y, mask, batch, compute).item<double>(),
+  EXPECT_NEAR(objective(0.5, 0.5, twice)
+                  ->loss(s, y, mask, StepBatch{batch, batch.images, compute})
+                  .item<double>(),
               5.1623137124, 1e-5);
   // The gradient flows into the student's logits: d/ds of 0.25 (s - t)^2 per branch plus ASL's.
   torch::Tensor x = s.clone().requires_grad_(true);
-  objective(0.0, 0.5, {})->loss(x, y, mask, batch, compute).backward();
+  objective(0.0, 0.5, {})->loss(x, y, mask, StepBatch{batch, batch.images, compute}).backward();
   EXPECT_TRUE(torch::allclose(x.grad(), 0.5 * (s - t_cgp) + 0.5 * (s - t_dgp), 1e-5, 1e-5));
 }
 

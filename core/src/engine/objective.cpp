@@ -11,8 +11,7 @@ Supervised::Supervised(std::shared_ptr<Loss> loss, bool positives_only)
     : loss_(std::move(loss)), positives_only_(positives_only) {}
 
 at::Tensor Supervised::loss(const at::Tensor& logits, const at::Tensor& targets,
-                            const at::Tensor& mask, const data::Batch& /*batch*/,
-                            const Compute& /*compute*/) {
+                            const at::Tensor& mask, const StepBatch& /*batch*/) {
   at::Tensor m = mask;
   if (positives_only_) {
     const at::Tensor rows = (targets.sum(1, true) > 0).to(at::kFloat).expand_as(targets);
@@ -29,12 +28,11 @@ Distilled::Distilled(std::shared_ptr<Loss> classification, std::shared_ptr<Loss>
       teachers_(std::move(teachers)) {}
 
 at::Tensor Distilled::loss(const at::Tensor& logits, const at::Tensor& targets,
-                           const at::Tensor& mask, const data::Batch& batch,
-                           const Compute& compute) {
+                           const at::Tensor& mask, const StepBatch& batch) {
   LossInput input{logits.to(at::kFloat), targets, mask, teachers_(batch)};
   for (TeacherLogits& t : input.teachers) {
-    t.logits = compute.other(t.logits);
-    t.weights = compute.other(t.weights);
+    t.logits = batch.compute.other(t.logits);  // no-ops for teachers on the device
+    t.weights = batch.compute.other(t.weights);
   }
   return cls_weight_ * classification_->forward(input).total + distillation_->forward(input).total;
 }

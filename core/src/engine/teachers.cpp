@@ -44,15 +44,20 @@ at::Tensor merge_teacher_logits(const std::vector<at::Tensor>& outputs,
 
 namespace {
 
-// The merged logits of a branch's teachers, float, on the teachers' device (no round trip
-// through the host when they run where the student does).
-at::Tensor run_branch(const TeacherBranch& branch, const at::Tensor& images, int64_t num_classes) {
+// The merged logits of a branch's teachers, float, on the device of `images`: the teachers
+// (created on the run's device) take the batch already there, under the step's autocast.
+at::Tensor run_branch(const TeacherBranch& branch, const at::Tensor& images, Precision precision,
+                      int64_t num_classes) {
   std::vector<at::Tensor> outputs;
-  for (const auto& model : branch.models) {
-    const c10::Device device = model->parameters().front().device();
-    outputs.push_back(model->forward(images.to(device)).to(at::kFloat));
-  }
+  AutocastScope autocast(precision);
+  for (const auto& model : branch.models) outputs.push_back(model->forward(images).to(at::kFloat));
   return merge_teacher_logits(outputs, branch.groups, num_classes);
+}
+
+// `t` on `device`, moved there once: constant per-class weights and cached logits.
+const at::Tensor& on_device(at::Tensor& t, const c10::Device& device) {
+  if (t.defined() && t.device() != device) t = t.to(device);
+  return t;
 }
 
 uint64_t batch_seed(const std::string& key, const std::vector<int64_t>& indices) {
@@ -70,8 +75,8 @@ struct SharedTeachers::State {
   at::Tensor images;  // the batch the logits below belong to; held so its identity stays unique
   std::map<std::string, at::Tensor> logits;
 
-  const at::Tensor& branch_logits(const std::string& name, const data::Batch& batch) {
-    const at::Tensor& batch_images = batch.images;
+  const at::Tensor& branch_logits(const std::string& name, const StepBatch& batch) {
+    const at::Tensor& batch_images = batch.host.images;
     if (!images.defined() || images.unsafeGetTensorImpl() != batch_images.unsafeGetTensorImpl()) {
       images = batch_images;
       logits.clear();
@@ -82,12 +87,13 @@ struct SharedTeachers::State {
     if (cached != logits.end()) return cached->second;
     at::NoGradGuard no_grad;
     for (const auto& m : b.models) m->train(train_mode);
-    if (!train_mode) return logits[key] = run_branch(b, batch_images, num_classes);
+    const Precision precision = batch.compute.precision;
+    if (!train_mode) return logits[key] = run_branch(b, batch.images, precision, num_classes);
     // Train-mode teachers draw dropout from a stream of their own, seeded by the batch: the
     // same whichever student asks first, and in a resumed run.
     const at::Tensor outer = cpu_generator_state();
-    at::manual_seed(batch_seed(key, batch.indices));
-    logits[key] = run_branch(b, batch_images, num_classes);
+    at::manual_seed(batch_seed(key, batch.host.indices));
+    logits[key] = run_branch(b, batch.images, precision, num_classes);
     set_cpu_generator_state(outer);
     return logits[key];
   }
@@ -109,10 +115,12 @@ TeacherProvider SharedTeachers::provider(const std::vector<std::string>& branch_
     if (!state_->branches.count(name))
       throw std::out_of_range("SharedTeachers: no branch '" + name + "'");
   }
-  return [state = state_, branch_names](const data::Batch& batch) {
+  return [state = state_, branch_names](const StepBatch& batch) {
     std::vector<TeacherLogits> out;
     for (const std::string& name : branch_names) {
-      out.push_back({name, state->branch_logits(name, batch), state->branches.at(name).weights});
+      at::Tensor& weights = state->branches.at(name).weights;
+      out.push_back(
+          {name, state->branch_logits(name, batch), on_device(weights, batch.compute.device)});
     }
     return out;
   };
@@ -130,6 +138,7 @@ std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>&
                                                std::shared_ptr<const data::Dataset> train,
                                                int64_t num_classes) {
   at::NoGradGuard no_grad;
+  const Compute compute = Compute::of(config);
   const int64_t n = static_cast<int64_t>(train->samples.size());
   std::vector<at::Tensor> out;
   for (std::size_t b = 0; b < branches.size(); ++b) out.push_back(at::zeros({n, num_classes}));
@@ -147,7 +156,9 @@ std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>&
     const at::Tensor rows = at::tensor(batch->indices, at::kLong);
     seen.insert(seen.end(), batch->indices.begin(), batch->indices.end());
     for (std::size_t b = 0; b < branches.size(); ++b) {
-      out[b].index_copy_(0, rows, run_branch(branches[b], batch->images, num_classes).to(at::kCPU));
+      const at::Tensor images = compute.images(batch->images);
+      out[b].index_copy_(
+          0, rows, run_branch(branches[b], images, compute.precision, num_classes).to(at::kCPU));
     }
     progress.update(++done);
   }
@@ -167,14 +178,18 @@ std::vector<at::Tensor> compute_teacher_logits(const std::vector<TeacherBranch>&
 
 TeacherProvider cached_teachers(std::vector<TeacherBranch> branches,
                                 std::vector<at::Tensor> logits) {
-  return [branches = std::move(branches), logits = std::move(logits)](const data::Batch& batch) {
-    const at::Tensor rows = at::tensor(batch.indices, at::kLong);
-    std::vector<TeacherLogits> out;
-    for (std::size_t b = 0; b < branches.size(); ++b) {
-      out.push_back({branches[b].name, logits[b].index_select(0, rows), branches[b].weights});
-    }
-    return out;
-  };
+  // Moved to the device at the first batch, so a step reads its rows there.
+  return
+      [branches = std::move(branches), logits = std::move(logits)](const StepBatch& batch) mutable {
+        const c10::Device device = batch.compute.device;
+        const at::Tensor rows = at::tensor(batch.host.indices, at::kLong).to(device);
+        std::vector<TeacherLogits> out;
+        for (std::size_t b = 0; b < branches.size(); ++b) {
+          out.push_back({branches[b].name, on_device(logits[b], device).index_select(0, rows),
+                         on_device(branches[b].weights, device)});
+        }
+        return out;
+      };
 }
 
 }  // namespace cpsd::engine

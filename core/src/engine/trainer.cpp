@@ -260,8 +260,9 @@ double Trainer::run_epoch(const std::vector<State*>& active, int64_t epoch) {
   int64_t batch_number = first;
   std::string status;
   while (auto batch = train_loader_->next()) {
+    const StepBatch on_device{*batch, compute_.images(batch->images), compute_};  // once for all
     for (State* s : active) {
-      if (batch_number >= s->first_batch(epoch)) step(*s, *batch, epoch);
+      if (batch_number >= s->first_batch(epoch)) step(*s, on_device, epoch);
     }
     ++batch_number;
     if (checkpoint_due(epoch * steps + batch_number)) {
@@ -285,18 +286,18 @@ double Trainer::run_epoch(const std::vector<State*>& active, int64_t epoch) {
 }
 
 // One optimisation step of one job on one batch.
-void Trainer::step(State& s, const data::Batch& batch, int64_t epoch) {
+void Trainer::step(State& s, const StepBatch& batch, int64_t epoch) {
   Job& job = *s.job;
   job.model->train();
   seed_step(s.seed, s.step, group_ ? group_->rank() : 0);
-  const at::Tensor targets = compute_.other(restrict(batch.targets, s.classes));
-  const at::Tensor mask = compute_.other(restrict(batch.mask, s.classes));
+  const at::Tensor targets = compute_.other(restrict(batch.host.targets, s.classes));
+  const at::Tensor mask = compute_.other(restrict(batch.host.mask, s.classes));
   at::Tensor logits;
   {
     AutocastScope autocast(compute_.precision);
-    logits = job.model->forward(compute_.images(batch.images));
+    logits = job.model->forward(batch.images);
   }
-  const at::Tensor total = job.objective->loss(logits, targets, mask, batch, compute_);
+  const at::Tensor total = job.objective->loss(logits, targets, mask, batch);
   const double local = total.item<double>();
   // Every rank stops together when any rank's loss is not finite.
   const double value = group_ == nullptr

@@ -13,18 +13,25 @@
 
 namespace cpsd::engine {
 
-/// Teacher logits for a batch, merged into the student's class order.
-using TeacherProvider = std::function<std::vector<TeacherLogits>(const data::Batch& batch)>;
+/// One training batch as a step sees it. References stay valid for the call only.
+struct StepBatch {
+  const data::Batch& host;  ///< the loader's batch: sample indices and host tensors
+  at::Tensor images;        ///< host.images on compute.device, in its memory format
+  const Compute& compute;   ///< where and in which precision the step computes
+};
+
+/// Teacher logits for a batch, merged into the student's class order: float [N, C] on
+/// batch.compute.device (no copy through host memory).
+using TeacherProvider = std::function<std::vector<TeacherLogits>(const StepBatch& batch)>;
 
 /// The loss of one job on one batch. `logits` float [N, C_job] on the compute device;
 /// `targets` and `mask` (mask may be undefined) already restricted to the job's classes and
-/// on that device; `batch` is the whole host batch (for what else the role needs).
+/// on that device; `batch` is the whole batch (for what else the role needs).
 class CPSD_CORE_API Objective {
  public:
   virtual ~Objective();
   virtual at::Tensor loss(const at::Tensor& logits, const at::Tensor& targets,
-                          const at::Tensor& mask, const data::Batch& batch,
-                          const Compute& compute) = 0;
+                          const at::Tensor& mask, const StepBatch& batch) = 0;
 };
 
 /// A model learning from labels alone: the baseline, or a teacher of a sub-task. With
@@ -34,7 +41,7 @@ class CPSD_CORE_API Supervised final : public Objective {
  public:
   Supervised(std::shared_ptr<Loss> loss, bool positives_only);
   at::Tensor loss(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& mask,
-                  const data::Batch& batch, const Compute& compute) override;
+                  const StepBatch& batch) override;
 
  private:
   std::shared_ptr<Loss> loss_;
@@ -48,7 +55,7 @@ class CPSD_CORE_API Distilled final : public Objective {
   Distilled(std::shared_ptr<Loss> classification, std::shared_ptr<Loss> distillation,
             double cls_weight, TeacherProvider teachers);
   at::Tensor loss(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& mask,
-                  const data::Batch& batch, const Compute& compute) override;
+                  const StepBatch& batch) override;
 
  private:
   std::shared_ptr<Loss> classification_, distillation_;
