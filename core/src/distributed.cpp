@@ -194,6 +194,12 @@ double Distributed::sum(double value) {
   return t[0].item<double>();
 }
 
+at::Tensor Distributed::mean(const at::Tensor& value) {
+  std::vector<at::Tensor> t = {value.clone()};
+  collective(env_, "all-reduce", [&] { impl_->group->allreduce(t)->wait(); });
+  return t[0].div_(static_cast<double>(env_.world_size));
+}
+
 void Distributed::barrier() {
   collective(env_, "barrier", [&] { impl_->group->barrier()->wait(); });
 }

@@ -11,13 +11,13 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/nn/utils/clip_grad.h>
 
 #include "../json_file.h"
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/data/dataset_config.h"
 #include "cpsd/core/distributed.h"
 #include "cpsd/core/engine/ema.h"
+#include "cpsd/core/engine/grad_clip.h"
 #include "cpsd/core/engine/run_layout.h"
 #include "cpsd/core/log.h"
 #include "cpsd/core/progress.h"
@@ -44,8 +44,9 @@ struct Trainer::State {
   Best best;
   Metrics best_metrics;
   Json history = Json::array();
-  double loss_sum = 0;
+  double loss_sum = 0;  // the epoch's losses read so far (read_losses) ...
   int64_t loss_count = 0;
+  std::vector<at::Tensor> unread_losses;  // ... and those of the steps since, on the device
 
   double lr(const TrainSettings& s, int64_t at) const { return schedule ? schedule->lr(at) : s.lr; }
   // The first batch of `epoch` this job trains on.
@@ -53,6 +54,9 @@ struct Trainer::State {
 };
 
 namespace {
+
+// Steps between two reads of the losses on the host: each read waits for the device.
+constexpr int64_t kLossReadSteps = 32;
 
 at::Tensor restrict(const at::Tensor& t, const at::Tensor& classes) {
   return classes.defined() && t.defined() ? t.index_select(1, classes) : t;
@@ -281,6 +285,7 @@ double Trainer::run_epoch(const std::vector<State*>& active, int64_t epoch) {
     status = extra.str();
     if (progress) progress->update(batch_number - first, status);
   }
+  for (State* s : active) settle_losses(*s, epoch);
   if (progress) progress->finish(status);
   return since(epoch_start);
 }
@@ -298,18 +303,10 @@ void Trainer::step(State& s, const StepBatch& batch, int64_t epoch) {
     logits = job.model->forward(batch.images);
   }
   const at::Tensor total = job.objective->loss(logits, targets, mask, batch);
-  const double local = total.item<double>();
-  // Every rank stops together when any rank's loss is not finite.
-  const double value = group_ == nullptr
-                           ? local
-                           : group_->sum(std::isfinite(local) ? local : NAN) / group_->world_size();
-  if (!std::isfinite(value)) {
-    throw RuntimeError(job.name + ": the loss is " + std::to_string(value) + " at epoch " +
-                       std::to_string(epoch + 1) + ", step " + std::to_string(s.step + 1) +
-                       "; training stopped (lower train.lr or set " +
-                       "train.grad_clip); the last good checkpoint is " +
-                       RunLayout::last(job.dir).string());
-  }
+  // Kept on the device and read every few steps: a step does not wait for the device.
+  at::Tensor value = total.detach().to(at::kDouble).reshape({1});
+  if (group_ != nullptr) value = group_->mean(value);  // every rank keeps the same values
+  s.unread_losses.push_back(value);
   fault_injection(s.step);
   s.optimizer->zero_grad();
   s.scaler->scale(total).backward();
@@ -319,7 +316,7 @@ void Trainer::step(State& s, const StepBatch& batch, int64_t epoch) {
   if (group_ != nullptr && s.scaler->enabled())
     finite = group_->sum(finite ? 0.0 : 1.0) == 0.0;  // all ranks agree
   if (finite) {
-    if (settings_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, settings_.grad_clip);
+    if (settings_.grad_clip > 0) clip_gradient_norm(params, settings_.grad_clip);
     const double momentum = s.schedule ? s.schedule->momentum(s.step) : 0.9;
     set_lr_and_momentum(*s.optimizer, s.lr(settings_, s.step), momentum, settings_.optimizer);
     s.optimizer->step();
@@ -327,8 +324,39 @@ void Trainer::step(State& s, const StepBatch& batch, int64_t epoch) {
   }
   s.scaler->update(finite);  // an fp16 overflow skips the step and lowers the loss scale
   ++s.step;
-  s.loss_sum += value;
-  ++s.loss_count;
+  // At the same steps on every rank, so that all stop together on a non-finite loss.
+  if (s.step % kLossReadSteps == 0) settle_losses(s, epoch);
+}
+
+// Reads the losses of the steps since the last read (one device sync). Adds them to the
+// epoch's sum when all are finite and returns -1; else keeps them and returns the position
+// of the first that is not.
+int64_t Trainer::read_losses(State& s) {
+  if (s.unread_losses.empty()) return -1;
+  const at::Tensor values = at::cat(s.unread_losses).to(at::kCPU);
+  const double* v = values.data_ptr<double>();
+  for (int64_t i = 0; i < values.numel(); ++i) {
+    if (!std::isfinite(v[i])) return i;
+  }
+  for (int64_t i = 0; i < values.numel(); ++i) s.loss_sum += v[i];
+  s.loss_count += values.numel();
+  s.unread_losses.clear();
+  return -1;
+}
+
+// Stops the run at a non-finite loss, naming its step; the checkpoints are those written
+// before it (a checkpoint is written only after its steps' losses were read).
+void Trainer::settle_losses(State& s, int64_t epoch) {
+  const int64_t bad = read_losses(s);
+  if (bad < 0) return;
+  const int64_t at = s.step - static_cast<int64_t>(s.unread_losses.size()) + bad;
+  const double value = at::cat(s.unread_losses)[bad].item<double>();
+  const Job& job = *s.job;
+  throw RuntimeError(job.name + ": the loss is " + std::to_string(value) + " at epoch " +
+                     std::to_string(epoch + 1) + ", step " + std::to_string(at + 1) +
+                     "; training stopped (lower train.lr or set " +
+                     "train.grad_clip); the last good checkpoint is " +
+                     RunLayout::last(job.dir).string());
 }
 
 // Scores every active job (model and EMA) on the validation set, keeps the better as best,
@@ -381,6 +409,8 @@ bool Trainer::checkpoint_due(int64_t batches_done) const {
 }
 
 void Trainer::checkpoint_within(State& s, int64_t epoch, int64_t batches_done) {
+  // Not after a non-finite loss: the next read stops every rank at it.
+  if (read_losses(s) >= 0) return;
   const int64_t world = group_ ? group_->world_size() : 1;
   const EpochPosition position{batches_done, world, batches_done * settings_.batch_size * world,
                                s.loss_sum, s.loss_count};

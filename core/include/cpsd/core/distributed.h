@@ -52,6 +52,9 @@ class CPSD_CORE_API Distributed {
   at::Tensor gather_rows(const at::Tensor& local);
   /// Sum over ranks.
   double sum(double value);
+  /// The mean over ranks of `value` (any shape, on its device), as a new tensor; the
+  /// host does not read it.
+  at::Tensor mean(const at::Tensor& value);
   void barrier();
 
   struct Impl;

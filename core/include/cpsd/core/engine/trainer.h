@@ -68,6 +68,8 @@ class CPSD_CORE_API Trainer {
   void restore_position(State& s, const EpochPosition& position);
   double run_epoch(const std::vector<State*>& active, int64_t epoch);
   void step(State& s, const StepBatch& batch, int64_t epoch);
+  int64_t read_losses(State& s);
+  void settle_losses(State& s, int64_t epoch);
   void validate_and_choose(const std::vector<State*>& active, int64_t epoch, double seconds);
   bool checkpoint_due(int64_t batches_done) const;
   void checkpoint_within(State& s, int64_t epoch, int64_t batches_done);

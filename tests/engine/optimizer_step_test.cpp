@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The multi-tensor Adam / AdamW against LibTorch's per-parameter ones over many steps.
+// The multi-tensor Adam / AdamW against LibTorch's per-parameter ones over many steps, and
+// the gradient clipping without a host read against LibTorch's.
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 #include <ATen/ATen.h>
+#include <torch/nn/utils/clip_grad.h>
 #include <torch/serialize.h>
 
 #include "cpsd/core/engine/foreach_adam.h"
+#include "cpsd/core/engine/grad_clip.h"
 
 namespace {
 
@@ -141,4 +144,29 @@ TEST(ForeachAdam, RefusesAmsgrad) {
   groups.emplace_back(p, std::make_unique<torch::optim::AdamOptions>(
                              torch::optim::AdamOptions(1e-3).amsgrad(true)));
   EXPECT_THROW(ForeachAdam{std::move(groups)}, std::invalid_argument);
+}
+
+// The clipping without a host read scales as LibTorch's clip_grad_norm_ does, above and
+// below the limit, and leaves parameters without a gradient alone.
+TEST(GradClip, EqualsLibTorchClipGradNorm) {
+  for (double max_norm : {0.5, 1e6}) {
+    const std::vector<at::Tensor> a = make_params(5), b = make_params(5);
+    set_gradients(a, 3);  // parameter 3 has no gradient on step 3
+    set_gradients(b, 3);
+    cpsd::engine::clip_gradient_norm(a, max_norm);
+    torch::nn::utils::clip_grad_norm_(b, max_norm);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      ASSERT_EQ(a[i].grad().defined(), b[i].grad().defined());
+      if (a[i].grad().defined()) {
+        EXPECT_TRUE(at::allclose(a[i].grad(), b[i].grad(), 1e-6, 0)) << max_norm << " " << i;
+      }
+    }
+    double norm = 0;
+    for (const at::Tensor& p : a) {
+      if (p.grad().defined()) norm += p.grad().pow(2).sum().item<double>();
+    }
+    if (max_norm < 1) {
+      EXPECT_NEAR(std::sqrt(norm), max_norm, 1e-4);
+    }
+  }
 }
