@@ -4,10 +4,10 @@
 #include <cstdlib>
 
 #include <ATen/ATen.h>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "cpsd/sdk/error.h"
+#include "distributed_impl.h"
 
 namespace cpsd {
 namespace {
@@ -63,29 +63,6 @@ DistEnv detect_dist_env() {
   return e;
 }
 
-struct Distributed::Impl {
-  c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
-};
-
-namespace {
-
-// Runs a collective and turns a peer's failure into one clear error.
-template <class F>
-void collective(const DistEnv& e, const char* what, F&& f) {
-  try {
-    f();
-  } catch (const std::exception& ex) {
-    std::string why = ex.what();
-    if (auto nl = why.find('\n'); nl != std::string::npos) why = why.substr(0, nl);
-    throw RuntimeError("rank " + std::to_string(e.rank) + "/" + std::to_string(e.world_size) +
-                       ": " + what + " failed; another process stopped or stopped answering (" +
-                       why + ")");
-  }
-}
-
-}  // namespace
-
 std::shared_ptr<Distributed> Distributed::connect(const DistEnv& e, std::chrono::seconds timeout) {
   auto impl = std::make_unique<Impl>();
   try {
@@ -120,44 +97,16 @@ Distributed::Distributed(DistEnv env, std::unique_ptr<Impl> impl)
     : env_(std::move(env)), impl_(std::move(impl)) {}
 Distributed::~Distributed() = default;
 
+void Distributed::run_collective(const char* what, const std::function<void()>& f) const {
+  collective(env_, what, f);
+}
+
 void Distributed::broadcast(const std::vector<at::Tensor>& tensors) {
   collective(env_, "broadcast", [&] {
     for (const at::Tensor& t : tensors) {
       std::vector<at::Tensor> one = {t.is_contiguous() ? t : t.contiguous()};
       impl_->group->broadcast(one)->wait();
       if (!t.is_contiguous()) t.copy_(one[0]);
-    }
-  });
-}
-
-void Distributed::average_gradients(const std::vector<at::Tensor>& params, int64_t bucket_bytes) {
-  std::vector<at::Tensor> grads;
-  for (const at::Tensor& p : params) {
-    if (p.grad().defined()) grads.push_back(p.grad());
-  }
-  collective(env_, "gradient all-reduce", [&] {
-    std::size_t i = 0;
-    while (i < grads.size()) {
-      std::vector<at::Tensor> bucket;
-      int64_t bytes = 0;
-      const at::ScalarType type = grads[i].scalar_type();
-      while (i < grads.size() && grads[i].scalar_type() == type &&
-             (bucket.empty() || bytes < bucket_bytes)) {
-        bytes += grads[i].numel() * static_cast<int64_t>(grads[i].element_size());
-        bucket.push_back(grads[i++]);
-      }
-      std::vector<at::Tensor> flat = {at::cat([&] {
-        std::vector<at::Tensor> views;
-        for (const at::Tensor& g : bucket) views.push_back(g.reshape({-1}));
-        return views;
-      }())};
-      impl_->group->allreduce(flat)->wait();
-      flat[0].div_(static_cast<double>(env_.world_size));
-      int64_t offset = 0;
-      for (const at::Tensor& g : bucket) {
-        g.copy_(flat[0].narrow(0, offset, g.numel()).view_as(g));
-        offset += g.numel();
-      }
     }
   });
 }

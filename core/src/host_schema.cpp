@@ -20,6 +20,7 @@ device = "cpu"       # cpu | cuda | cuda:N | auto (cuda:<local rank> when there 
 amp = "off"          # mixed precision on CUDA: off | bf16 | fp16 (fp16 with a dynamic loss scale)
 channels_last = false  # CUDA: NHWC memory format for convolutions
 dist_timeout = 300   # seconds a multi-process job waits for a peer before failing
+find_unused_parameters = false  # data parallel: find parameters that get no gradient (slower)
 
 [model]
 backbone = ""        # backbone registry name (`cpsd plugins list`); options in [backbone.<name>]

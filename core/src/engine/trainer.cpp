@@ -35,6 +35,7 @@ struct Trainer::State {
   std::unique_ptr<OneCycle> schedule;
   std::unique_ptr<ModelEma> ema;
   std::unique_ptr<LossScaler> scaler;
+  std::unique_ptr<GradientReducer> reducer;  // data parallel: averages the gradients
   at::Tensor classes;       // long [C_job]; undefined when the job predicts every class in order
   uint64_t seed = 0;        // the job's generator stream (seed_step)
   int64_t start_epoch = 0;  // the epoch it continues in ...
@@ -198,6 +199,7 @@ std::vector<Trainer::State> Trainer::prepare(std::vector<Job>& jobs, bool resume
     if (group_ != nullptr) {
       broadcast_weights(*group_, *job.model);
       if (s.ema) copy_state(*job.model, s.ema->shadow());
+      s.reducer = make_gradient_reducer(*group_, *job.model, config_);
     }
   }
   return states;
@@ -295,6 +297,7 @@ void Trainer::step(State& s, const StepBatch& batch, int64_t epoch) {
   Job& job = *s.job;
   job.model->train();
   seed_step(s.seed, s.step, group_ ? group_->rank() : 0);
+  if (s.reducer) s.reducer->before_forward();
   const at::Tensor targets = compute_.other(restrict(batch.host.targets, s.classes));
   const at::Tensor mask = compute_.other(restrict(batch.host.mask, s.classes));
   at::Tensor logits;
@@ -309,9 +312,12 @@ void Trainer::step(State& s, const StepBatch& batch, int64_t epoch) {
   s.unread_losses.push_back(value);
   fault_injection(s.step);
   s.optimizer->zero_grad();
-  s.scaler->scale(total).backward();
+  if (s.reducer) {
+    s.reducer->backward(s.scaler->scale(total));  // all-reduce overlapped with backward
+  } else {
+    s.scaler->scale(total).backward();
+  }
   const std::vector<at::Tensor> params = job.model->parameters();
-  if (group_ != nullptr) group_->average_gradients(params);
   bool finite = s.scaler->unscale(params);
   if (group_ != nullptr && s.scaler->enabled())
     finite = group_->sum(finite ? 0.0 : 1.0) == 0.0;  // all ranks agree
@@ -364,8 +370,13 @@ void Trainer::settle_losses(State& s, int64_t epoch) {
 void Trainer::validate_and_choose(const std::vector<State*>& active, int64_t epoch,
                                   double seconds) {
   std::vector<ValidationJob> jobs;
-  for (State* s : active)
+  for (State* s : active) {
+    if (s->reducer) {  // each rank's last forward updated its own BatchNorm statistics
+      s->reducer->broadcast_buffers();
+      if (s->ema) group_->broadcast(s->ema->shadow().buffers());
+    }
     jobs.push_back({s->job->model.get(), s->ema ? &s->ema->shadow() : nullptr, s->classes});
+  }
   const std::vector<ValidationOutputs> outputs = validate(jobs, *val_loader_, group_, compute_);
   for (std::size_t a = 0; a < active.size(); ++a) {
     State& s = *active[a];

@@ -61,6 +61,17 @@ void set_lr_and_momentum(torch::optim::Optimizer& optimizer, double lr, double m
   }
 }
 
+std::unique_ptr<GradientReducer> make_gradient_reducer(Distributed& group, MultiLabelModel& model,
+                                                       const RunConfig& config) {
+  std::vector<at::Tensor> trainable;
+  for (auto& p : model.parameters()) {
+    if (p.requires_grad()) trainable.push_back(p);
+  }
+  return std::make_unique<GradientReducer>(
+      group, std::move(trainable), model.buffers(),
+      config.section("runtime").get_bool("find_unused_parameters"));
+}
+
 bool is_identity(const std::vector<int64_t>& classes, int64_t m) {
   if (static_cast<int64_t>(classes.size()) != m) return false;
   for (std::size_t c = 0; c < classes.size(); ++c) {

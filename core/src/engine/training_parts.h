@@ -19,6 +19,10 @@
 #include "cpsd/core/model.h"
 #include "cpsd/core/run_config.h"
 
+namespace cpsd {
+class GradientReducer;
+}
+
 namespace cpsd::engine {
 
 /// Adam (L2 added to the gradient) or AdamW, multi-tensor (ForeachAdam), no weight decay on biases
@@ -34,6 +38,10 @@ bool is_identity(const std::vector<int64_t>& classes, int64_t m);
 
 /// Rank 0's parameters and buffers to every rank.
 void broadcast_weights(Distributed& group, MultiLabelModel& model);
+/// The data-parallel engine for `model`'s trainable parameters and buffers
+/// (runtime.find_unused_parameters).
+std::unique_ptr<GradientReducer> make_gradient_reducer(Distributed& group, MultiLabelModel& model,
+                                                       const RunConfig& config);
 
 /// The parts of the config that build a job's model, as one comparable text.
 std::string model_signature(const RunConfig& config);

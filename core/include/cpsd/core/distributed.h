@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,9 +45,6 @@ class CPSD_CORE_API Distributed {
 
   /// Copies rank 0's values into every rank's tensors (in place).
   void broadcast(const std::vector<at::Tensor>& tensors);
-  /// Averages the gradients of `params` over all ranks, in flat buckets of about
-  /// `bucket_bytes` (parameters without a gradient are skipped).
-  void average_gradients(const std::vector<at::Tensor>& params, int64_t bucket_bytes = 25 << 20);
   /// The rows of every rank's `local` [n_r, ...] concatenated in rank order (n_r may differ),
   /// on every rank.
   at::Tensor gather_rows(const at::Tensor& local);
@@ -58,11 +56,43 @@ class CPSD_CORE_API Distributed {
   void barrier();
 
   struct Impl;
+  Impl& impl() const { return *impl_; }
+  /// Runs `f`, turning a failure into RuntimeError naming this rank (a peer died or hung).
+  void run_collective(const char* what, const std::function<void()>& f) const;
 
  private:
   Distributed(DistEnv env, std::unique_ptr<Impl> impl);
   DistEnv env_;
   std::unique_ptr<Impl> impl_;
+};
+
+/// DistributedDataParallel's engine (c10d's Reducer) for one model: gradients are
+/// averaged over the ranks in buckets whose all-reduce runs while backward goes on, and
+/// rank 0's buffers (BatchNorm statistics) reach every rank before each forward, as
+/// DistributedDataParallel does with its defaults (broadcast_buffers, 25 MB buckets, the
+/// first 1 MB). Lives no longer than the group and the model.
+class CPSD_CORE_API GradientReducer {
+ public:
+  /// `params`: the trainable parameters, the same on every rank (each must get a gradient
+  /// every step unless `find_unused`, which searches the graph for those that do not).
+  GradientReducer(Distributed& group, std::vector<at::Tensor> params,
+                  std::vector<at::Tensor> buffers, bool find_unused = false);
+  ~GradientReducer();
+  GradientReducer(const GradientReducer&) = delete;
+  GradientReducer& operator=(const GradientReducer&) = delete;
+
+  /// Before a training forward: buckets rebuilt in the order gradients came (after the
+  /// first step), buffers from rank 0.
+  void before_forward();
+  /// loss.backward(); the parameters' .grad() then hold the means over the ranks.
+  /// RuntimeError naming this rank when a peer fails.
+  void backward(const at::Tensor& loss);
+  /// Rank 0's buffers to every rank (before validation, so every rank scores one model).
+  void broadcast_buffers();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 /// The process group of this process (set by apply_runtime when world_size > 1), or null.
