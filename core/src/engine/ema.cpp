@@ -45,15 +45,21 @@ void ModelEma::update(const torch::nn::Module& model) {
   c10::NoGradGuard no_grad;
   const auto source = state_of(model);
   auto target = state_of(*shadow_);
+  // Floating-point state in two multi-tensor operations (one launch each on a GPU).
+  std::vector<at::Tensor> averaged, fresh;
   for (auto& item : target) {
     const at::Tensor& m = source[item.key()];
     at::Tensor& e = item.value();
     if (e.is_floating_point()) {
-      e.mul_(decay_).add_(m.detach(), 1.0 - decay_);
+      averaged.push_back(e);
+      fresh.push_back(m.detach());
     } else {
       e.copy_(m);
     }
   }
+  if (averaged.empty()) return;
+  at::_foreach_mul_(averaged, decay_);
+  at::_foreach_add_(averaged, fresh, 1.0 - decay_);
 }
 
 }  // namespace cpsd::engine
