@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpsd/core/engine/amp.h"
 
+#include <cmath>
+#include <limits>
+
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
@@ -49,23 +52,37 @@ at::Tensor LossScaler::scale(const at::Tensor& loss) const {
 bool LossScaler::unscale(const std::vector<at::Tensor>& params) {
   if (!enabled_) return true;
   at::NoGradGuard no_grad;
-  std::vector<at::Tensor> checks;  // one device sync at the end, not one per parameter
+  std::vector<at::Tensor> grads;
   for (const at::Tensor& p : params) {
-    if (!p.grad().defined()) continue;
-    p.grad().mul_(1.0 / scale_);
-    checks.push_back(at::isfinite(p.grad()).all());
+    if (p.grad().defined()) grads.push_back(p.grad());
   }
-  return checks.empty() || at::stack(checks).all().item<bool>();
+  if (grads.empty()) return true;
+  at::_foreach_mul_(grads, 1.0 / scale_);
+  // One device sync: the largest gradient, which is not finite when any is not.
+  largest_gradient_ = at::stack(at::_foreach_norm(grads, std::numeric_limits<double>::infinity()))
+                          .max()
+                          .item<double>();
+  return std::isfinite(largest_gradient_);
 }
 
 void LossScaler::update(bool stepped) {
   if (!enabled_) return;
   if (!stepped) {
-    scale_ *= 0.5;
+    // Before the first good step the scale is only a guess: come down fast.
+    scale_ *= settled_ ? 0.5 : 1.0 / 16;
     good_steps_ = 0;
-  } else if (++good_steps_ >= growth_interval_) {
+    return;
+  }
+  settled_ = true;
+  if (++good_steps_ >= growth_interval_) {
     scale_ *= 2.0;
     good_steps_ = 0;
+  }
+  // No higher than the largest gradient allows in fp16 with kHeadroom to spare: growth
+  // does not overflow on purpose, and a rising gradient lowers the scale before it does.
+  if (largest_gradient_ > 0) {
+    const double room = kHalfMax / (kHeadroom * largest_gradient_);
+    scale_ = std::min(scale_, std::max(1.0, std::exp2(std::floor(std::log2(room)))));
   }
 }
 

@@ -73,6 +73,7 @@ void read_progress(torch::serialize::InputArchive& archive, CheckpointMeta& meta
   if (archive.try_read("position_loss_count", v)) meta.position.loss_count = v.toInt();
   if (archive.try_read("loss_scale", v)) meta.loss_scale = v.toDouble();
   if (archive.try_read("loss_scale_good_steps", v)) meta.loss_scale_good_steps = v.toInt();
+  if (archive.try_read("loss_scale_settled", v)) meta.loss_scale_settled = v.toBool();
   if (archive.try_read("history", v)) meta.history_json = v.toStringRef();
 }
 
@@ -99,6 +100,7 @@ void save_checkpoint(const fs::path& path, const CheckpointMeta& meta, torch::nn
   archive.write("position_loss_count", c10::IValue(meta.position.loss_count));
   archive.write("loss_scale", c10::IValue(meta.loss_scale));
   archive.write("loss_scale_good_steps", c10::IValue(meta.loss_scale_good_steps));
+  archive.write("loss_scale_settled", c10::IValue(meta.loss_scale_settled));
   archive.write("history", c10::IValue(meta.history_json));
   torch::serialize::OutputArchive model_part;
   model.save(model_part);

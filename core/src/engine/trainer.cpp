@@ -212,7 +212,7 @@ void Trainer::restore(State& s) {
   check_resumable(meta, *s.job, config_, last);
   load_training_state(last, *s.job->model, s.ema ? &s.ema->shadow() : nullptr, s.optimizer.get());
   if (s.scaler->enabled() && meta.loss_scale > 0)
-    s.scaler->restore(meta.loss_scale, meta.loss_scale_good_steps);
+    s.scaler->restore(meta.loss_scale, meta.loss_scale_good_steps, meta.loss_scale_settled);
   s.start_epoch = std::min(meta.epoch, settings_.epochs);
   s.best = meta.best;
   s.stopped = stops_early(s.best, meta.epoch, settings_);
@@ -440,6 +440,7 @@ void Trainer::checkpoint(State& s, int64_t epochs_done, const EpochPosition& pos
   meta.position = position;
   meta.loss_scale = s.scaler->current();
   meta.loss_scale_good_steps = s.scaler->good_steps();
+  meta.loss_scale_settled = s.scaler->settled();
   meta.history_json = s.history.dump();
   meta.best = s.best;
   meta.config_toml = config_.to_toml();

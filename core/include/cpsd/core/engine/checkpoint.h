@@ -40,7 +40,8 @@ struct CheckpointMeta {
   int64_t step = 0;                      ///< optimizer steps done
   EpochPosition position;                ///< inside epoch `epoch` + 1
   double loss_scale = 1;                 ///< fp16 dynamic loss scale ...
-  int64_t loss_scale_good_steps = 0;     ///< ... and its good steps since the last change
+  int64_t loss_scale_good_steps = 0;     ///< ... its good steps since the last change ...
+  bool loss_scale_settled = true;        ///< ... and whether a step has gone through yet
   std::string history_json;              ///< the finished epochs' metrics rows (JSON array)
   Best best;                             ///< the best epoch up to `epoch`
   std::string config_toml;               ///< the resolved run config
