@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cpsd/core/data/readers.h"
+#include "cpsd/core/engine/foreach_adam.h"
 #include "cpsd/core/model.h"
 #include "cpsd/core/runtime.h"
 #include "cpsd/sdk/error.h"
@@ -58,8 +59,10 @@ int bench(MultiLabelModel& model, const RunConfig& config, const Registry& regis
   const std::string loss_name = config.selected(Kind::loss);
   auto loss = registry.create_loss(loss_name,
                                    LossArgs{config.plugin_options(Kind::loss, loss_name), classes});
-  torch::optim::Adam optimizer(model.parameters(),
-                               torch::optim::AdamOptions(1e-4).weight_decay(1e-4));
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(model.parameters(), std::make_unique<torch::optim::AdamOptions>(
+                                              torch::optim::AdamOptions(1e-4).weight_decay(1e-4)));
+  engine::ForeachAdam optimizer(std::move(groups));  // the trainer's optimizer
   model.train(!forward_only);
   const torch::Tensor images = torch::rand({batch, 3, size, size});
   const torch::Tensor targets = (torch::rand({batch, classes}) < 0.1).to(torch::kFloat);
