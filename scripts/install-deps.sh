@@ -14,12 +14,12 @@ packages=(
   libgtest-dev
   # multi-process training over PyTorch c10d (Gloo)
   libgloo-dev
-  # image decoding, resizing and PNG output (OpenCV's modules, without its GUI/video stack)
-  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev zlib1g-dev
+  # JPEG and PNG files (TurboJPEG, libpng); resizing and drawing (OpenCV core and imgproc)
+  libopencv-core-dev libopencv-imgproc-dev libturbojpeg0-dev libpng-dev zlib1g-dev
   # the built-in demo dataset's source images
   dataset-fashion-mnist
   # numerical references for the tests (and the peers of the benchmarks)
-  python3-numpy python3-sklearn python3-torch python3-torchvision
+  python3-numpy python3-pil python3-sklearn python3-torch python3-torchvision
   # code style and bug-prone checks: make format-check, make lint
   clang-format-14 clang-tidy-14
   # a headless browser: the tests render `cpsd report`'s page and check the screenshot

@@ -5,10 +5,9 @@
 #include <cmath>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "cpsd/core/atomic_file.h"
+#include "cpsd/core/image_codec.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd {
@@ -46,12 +45,7 @@ void write_affinity_picture(const std::filesystem::path& path, const std::vector
     cv::line(colour, {offset, 0}, {offset, colour.rows - 1}, cv::Scalar(255, 255, 255));
     cv::line(colour, {0, offset}, {colour.cols - 1, offset}, cv::Scalar(255, 255, 255));
   }
-  std::vector<uchar> png;
-  if (!cv::imencode(".png", colour, png)) {
-    throw RuntimeError("cannot encode the affinity picture " + path.string() + " as PNG");
-  }
-  write_file_atomically(path,
-                        std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+  image::write_png_atomically(path, colour, image::Order::bgr);
 }
 
 std::vector<double> symmetric_cooccurrence_probability(const LabelStatistics& stats) {

@@ -80,8 +80,9 @@ std::map<std::string, at::Tensor> cpsd_result(const std::filesystem::path& dir) 
 TEST(DataParallel, EqualsPyTorchDistributedDataParallel) {
   cpsd::test::TempDir dir;
   const std::string script = std::string(CPSD_TEST_SOURCE_DIR) + "/tests/dist/ddp_reference.py";
-  const std::string command = "/usr/bin/python3 " + script + " " + dir.path().string() + " " +
-                              std::to_string(free_port()) + " " + std::to_string(kSteps);
+  const std::string command = std::string(CPSD_TEST_PYTHON) + " " + script + " " +
+                              dir.path().string() + " " + std::to_string(free_port()) + " " +
+                              std::to_string(kSteps);
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   ASSERT_TRUE(run_peers(dir.path()));
   const std::map<std::string, at::Tensor> ours = cpsd_result(dir.path());

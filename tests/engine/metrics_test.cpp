@@ -59,7 +59,7 @@ TEST(AveragePrecision, MatchesScikitLearn) {
       "):\n"
       "    print(repr(average_precision_score(d[:, k, 1], d[:, k, 0])))\n";
   test::write_file(tmp / "ap.py", script);
-  FILE* pipe = popen(("/usr/bin/python3 " + (tmp / "ap.py").string()).c_str(), "r");
+  FILE* pipe = popen((std::string(CPSD_TEST_PYTHON) + " " + (tmp / "ap.py").string()).c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::vector<double> expected;
   double v = 0;

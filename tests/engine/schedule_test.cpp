@@ -46,8 +46,9 @@ TEST(OneCycle, MatchesPyTorch) {
       "    print(repr(g['lr']), repr(g['betas'][0]))\n"
       "    opt.step()\n"
       "    if i < 36: s.step()\n");
-  FILE* pipe =
-      popen(("/usr/bin/python3 " + (tmp / "sched.py").string() + " 2>/dev/null").c_str(), "r");
+  FILE* pipe = popen(
+      (std::string(CPSD_TEST_PYTHON) + " " + (tmp / "sched.py").string() + " 2>/dev/null").c_str(),
+      "r");
   ASSERT_NE(pipe, nullptr);
   OneCycleOptions o;
   o.max_lr = 3e-4;

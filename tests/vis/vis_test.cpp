@@ -7,9 +7,9 @@
 #include <random>
 #include <regex>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "cpsd/core/image_codec.h"
 #include "test_support.h"
 
 namespace cpsd {
@@ -54,8 +54,9 @@ class Vis : public test::SharedFixture<Vis> {
       const int which = coin(rng);  // 0 none, 1 red, 2 blue, 3 both
       cv::Point r(place(rng), place(rng)), b(place(rng), place(rng));
       const std::string name = "s" + std::to_string(i) + ".png";
-      cv::imwrite((data / "img" / name).string(),
-                  canvas(which & 1 ? &r : nullptr, which & 2 ? &b : nullptr));
+      image::write_png(data / "img" / name,
+                       canvas(which & 1 ? &r : nullptr, which & 2 ? &b : nullptr),
+                       image::Order::bgr);
       std::string labels =
           std::string(which & 1 ? "red" : "") + (which == 3 ? ";" : "") + (which & 2 ? "blue" : "");
       (i < 256 ? train : val) += name + "," + labels + "\n";
@@ -99,11 +100,11 @@ log_seconds = 5
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // The test picture: red square top-left, blue square bottom-right.
     cv::Point red(3, 3), blue(kSide - kSquare - 3, kSide - kSquare - 3);
-    cv::imwrite((dir_->path() / "corners.png").string(), canvas(&red, &blue));
+    image::write_png(dir_->path() / "corners.png", canvas(&red, &blue), image::Order::bgr);
     // A wide copy keeps its aspect in the panel.
     cv::Mat wide;
     cv::resize(canvas(&red, &blue), wide, cv::Size(2 * kSide, kSide));
-    cv::imwrite((dir_->path() / "wide.png").string(), wide);
+    image::write_png(dir_->path() / "wide.png", wide, image::Order::bgr);
   }
   static void TearDownTestSuite() { delete dir_; }
   static fs::path checkpoint() { return dir_->path() / "runs" / "run" / "baseline" / "best.ckpt"; }
@@ -118,7 +119,9 @@ TEST_F(Vis, ActivationMapsLightUpTheClassesEvidence) {
                              out.string(), "--save-maps", (dir_->path() / "corners.png").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("corners.png  baseline "), std::string::npos) << r.out;
-    const cv::Mat grey = cv::imread((out / "corners_baseline.png").string(), cv::IMREAD_GRAYSCALE);
+    cv::Mat grey;
+    cv::cvtColor(image::read(out / "corners_baseline.png", image::Order::bgr), grey,
+                 cv::COLOR_BGR2GRAY);
     ASSERT_EQ(grey.rows, kSide);  // the map is at the model's input size
     ASSERT_EQ(grey.cols, kSide);
     const int expected = std::string(cls) == "red" ? 0 : 3;
@@ -143,7 +146,7 @@ TEST_F(Vis, PanelGridsKeepAspectAndHaveOneColumnPerModel) {
                            "--out", out.string(), (dir_->path() / "corners.png").string(),
                            (dir_->path() / "wide.png").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const cv::Mat grid = cv::imread((out / "cam_red.png").string(), cv::IMREAD_COLOR);
+  const cv::Mat grid = image::read(out / "cam_red.png", image::Order::bgr);
   ASSERT_FALSE(grid.empty());
   // Two columns as wide as the widest panel (the 2:1 image at 224 px high) plus 6 px gaps;
   // two rows of 224 px images with two caption lines.
@@ -192,7 +195,8 @@ TEST_F(VisRun, PlotDrawsEveryStage) {
   const auto r = run_cpsd({"plot", run_dir().string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* stage : {"baseline", "teachers", "student_cpsd"}) {
-    const cv::Mat png = cv::imread((run_dir() / "plots" / (std::string(stage) + ".png")).string());
+    const cv::Mat png =
+        image::read(run_dir() / "plots" / (std::string(stage) + ".png"), image::Order::bgr);
     ASSERT_FALSE(png.empty()) << stage;
     EXPECT_EQ(png.cols, 3 * 500) << stage;  // loss, mAP, learning rate
     EXPECT_EQ(png.rows, 300) << stage;
@@ -220,7 +224,7 @@ TEST_F(VisRun, CamOfARunShowsBothTeachersAndTheStudent) {
   EXPECT_NE(r.out.find("CGP teacher "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("DGP teacher "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("cpsd student "), std::string::npos) << r.out;
-  const cv::Mat grid = cv::imread((out / "cam_red_dress.png").string());
+  const cv::Mat grid = image::read(out / "cam_red_dress.png", image::Order::bgr);
   EXPECT_EQ(grid.cols, 3 * (224 + 6) + 6);  // three square panels
 }
 
@@ -258,7 +262,7 @@ TEST_F(VisRun, ReportLinksResolveAndItRendersHeadless) {
       shot.string() + " file://" + page.string() + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0)
       << "chromium failed (scripts/install-deps.sh installs it)";
-  const cv::Mat screenshot = cv::imread(shot.string());
+  const cv::Mat screenshot = image::read(shot, image::Order::bgr);
   ASSERT_FALSE(screenshot.empty());
   EXPECT_EQ(screenshot.cols, 1200);
   cv::Mat grey, mean, spread;

@@ -23,7 +23,7 @@ class Weights : public test::SharedFixture<Weights> {
  public:  // make_shared() is called by test::make_shared_once
   static void make_shared() {
     dir_ = new test::TempDir();
-    const std::string cmd = "/usr/bin/python3 " +
+    const std::string cmd = std::string(CPSD_TEST_PYTHON) + " " +
                             (test::source_dir() / "tests/weights/make_fixtures.py").string() + " " +
                             dir_->path().string() + " 2>/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "python3-torch is needed (scripts/install-deps.sh)";
@@ -255,7 +255,7 @@ TEST_F(Weights, LoadReportAndExportRoundTrip) {
   for (const auto& b : net->named_buffers())
     EXPECT_TRUE(at::equal(back.at(b.key()), b.value())) << b.key();
   // Python's torch.load reads it as a dict of tensors with the same values.
-  const std::string cmd = "/usr/bin/python3 -c \"import torch; d = torch.load('" +
+  const std::string cmd = std::string(CPSD_TEST_PYTHON) + " -c \"import torch; d = torch.load('" +
                           file("export.pth").string() +
                           "'); assert isinstance(d, dict) and d['0.weight'].sum().item() == 24 and "
                           "d['1.num_batches_tracked'].dtype == torch.int64\"";
@@ -267,7 +267,7 @@ class Parity : public Weights {
   void SetUp() override { test::make_shared_once<Parity>(); }
   static void make_shared() {
     Weights::make_shared();
-    const std::string cmd = "/usr/bin/python3 " +
+    const std::string cmd = std::string(CPSD_TEST_PYTHON) + " " +
                             (test::source_dir() / "tests/weights/make_fixtures.py").string() + " " +
                             dir_->path().string() + " parity 2>/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "python3-torchvision is needed";
@@ -315,7 +315,7 @@ namespace {
 
 TEST(PredictParity, TorchvisionClassifierGivesPyTorchsScores) {
   test::TempDir tmp;
-  const std::string cmd = "/usr/bin/python3 " +
+  const std::string cmd = std::string(CPSD_TEST_PYTHON) + " " +
                           (test::source_dir() / "tests/weights/make_fixtures.py").string() + " " +
                           tmp.path().string() + " predict 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);

@@ -19,7 +19,7 @@ cv::Mat noise_background(int side, Rng& rng);
 void paste_tinted(cv::Mat& canvas, const uint8_t* glyph, int rows, int cols, int size, int x0,
                   int y0, const cv::Vec3d& tint);
 
-/// The canvas as an 8-bit BGR image for cv::imwrite.
+/// The canvas as an 8-bit BGR image for image::write_jpeg.
 cv::Mat to_bgr(const cv::Mat& canvas);
 
 }  // namespace cpsd::data

@@ -4,7 +4,6 @@
 
 #include <chrono>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "../json_file.h"
@@ -12,6 +11,7 @@
 #include "canvas_paint.h"
 #include "cpsd/core/atomic_file.h"
 #include "cpsd/core/data/fashion_scenes.h"
+#include "cpsd/core/image_codec.h"
 #include "cpsd/core/log.h"
 #include "cpsd/sdk/error.h"
 #include "idx_file.h"
@@ -62,7 +62,6 @@ void make_fashion_items(const fs::path& out, const FashionItemsOptions& options,
     for (const char* split : {"train", "val"}) {
       for (const std::string& type : design.types) fs::create_directories(temp / split / type);
     }
-    const std::vector<int> params = {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
     const double scale = options.canvas / 64.0;
     const auto start = std::chrono::steady_clock::now();
     std::vector<int64_t> chosen;
@@ -83,8 +82,7 @@ void make_fashion_items(const fs::path& out, const FashionItemsOptions& options,
       char name[32];
       std::snprintf(name, sizeof(name), "%05lld.jpg", static_cast<long long>(i));
       const fs::path file = temp / (i < val_start ? "train" : "val") / design.types[type] / name;
-      if (!cv::imwrite(file.string(), to_bgr(canvas), params))
-        throw RuntimeError("cannot write " + file.string());
+      image::write_jpeg(file, to_bgr(canvas), image::Order::bgr, options.jpeg_quality);
       if ((n + 1) % 10000 == 0 || n + 1 == chosen.size()) {
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

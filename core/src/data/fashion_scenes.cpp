@@ -7,13 +7,13 @@
 #include <array>
 #include <chrono>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "../json_file.h"
 #include "augment.h"
 #include "canvas_paint.h"
 #include "cpsd/core/atomic_file.h"
+#include "cpsd/core/image_codec.h"
 #include "cpsd/core/log.h"
 #include "cpsd/sdk/error.h"
 #include "idx_file.h"
@@ -139,7 +139,6 @@ void make_split(const fs::path& dir, const std::string& split, const char* fmnis
   for (std::size_t c = 0; c < design.class_names.size(); ++c) {
     categories.push_back({{"id", c + 1}, {"name", design.class_names[c]}});
   }
-  const std::vector<int> params = {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
   const auto start = std::chrono::steady_clock::now();
   int64_t annotation_id = 1;
   for (int64_t i = 0; i < count; ++i) {
@@ -150,9 +149,7 @@ void make_split(const fs::path& dir, const std::string& split, const char* fmnis
     const cv::Mat bgr = maker.render(items, rng, boxes, sources);
     char name[32];
     std::snprintf(name, sizeof(name), "%06lld.jpg", static_cast<long long>(i));
-    if (!cv::imwrite((dir / split / name).string(), bgr, params)) {
-      throw RuntimeError("cannot write " + (dir / split / name).string());
-    }
+    image::write_jpeg(dir / split / name, bgr, image::Order::bgr, options.jpeg_quality);
     images.push_back({{"id", i + 1},
                       {"file_name", name},
                       {"width", options.canvas},

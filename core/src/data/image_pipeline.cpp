@@ -5,10 +5,10 @@
 #include <iterator>
 #include <vector>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "augment.h"
+#include "cpsd/core/image_codec.h"
 
 namespace cpsd::data {
 namespace {
@@ -59,32 +59,28 @@ std::pair<int, int> jpeg_size(const std::vector<uchar>& b) {
   return {0, 0};
 }
 
-int reduced_flag(const std::vector<uchar>& bytes, int64_t target) {
+// The largest JPEG DCT reduction that keeps the shorter side at least `target`.
+int reduction_for(const std::vector<uchar>& bytes, int64_t target) {
   const auto [w, h] = jpeg_size(bytes);
   const int shortest = std::min(w, h);
-  if (shortest >= 8 * target) return cv::IMREAD_REDUCED_COLOR_8;
-  if (shortest >= 4 * target) return cv::IMREAD_REDUCED_COLOR_4;
-  if (shortest >= 2 * target) return cv::IMREAD_REDUCED_COLOR_2;
-  return cv::IMREAD_COLOR;
+  for (int r : {8, 4, 2}) {
+    if (shortest >= r * target) return r;
+  }
+  return 1;
 }
 
 cv::Mat decode_rgb(const std::string& path, const PipelineOptions& options) {
   const std::vector<uchar> bytes = read_bytes(path);
-  int flags = cv::IMREAD_COLOR;
+  int reduction = 1;
   if (is_jpeg(bytes)) {
     if (!jpeg_complete(bytes)) throw BadImage(path + ": truncated JPEG (no end-of-image marker)");
-    if (options.fast_decode) flags = reduced_flag(bytes, options.image_size);
+    if (options.fast_decode) reduction = reduction_for(bytes, options.image_size);
   }
-  cv::Mat bgr;
   try {
-    bgr = cv::imdecode(bytes, flags);
-  } catch (const cv::Exception& e) {
-    throw BadImage(path + ": cannot decode: " + e.msg);
+    return image::decode(bytes, path, image::Order::rgb, reduction);
+  } catch (const RuntimeError& e) {
+    throw BadImage(e.what());
   }
-  if (bgr.empty()) throw BadImage(path + ": cannot decode (not an image, or corrupt)");
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
 }
 
 cv::Mat resized(const cv::Mat& rgb, const PipelineOptions& options) {

@@ -5,22 +5,13 @@
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/upsampling.h>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "cpsd/core/atomic_file.h"
+#include "cpsd/core/image_codec.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd::vis {
 namespace {
-
-void write_png(const std::filesystem::path& path, const cv::Mat& bgr) {
-  std::vector<uchar> bytes;
-  if (!cv::imencode(".png", bgr, bytes))
-    throw RuntimeError("cannot encode " + path.string() + " as PNG");
-  write_file_atomically(
-      path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-}
 
 cv::Mat to_mat(const at::Tensor& map) {  // [H, W] in [0, 1] -> CV_8UC1
   const at::Tensor bytes = (map.clamp(0, 1) * 255).round().to(at::kByte).contiguous().cpu();
@@ -71,7 +62,7 @@ ActivationMap activation_map(MultiLabelModel& model, const at::Tensor& input, in
 }
 
 void write_map_png(const std::filesystem::path& png, const ActivationMap& map) {
-  write_png(png, to_mat(map.map));
+  image::write_png_atomically(png, to_mat(map.map), image::Order::bgr);
 }
 
 void write_panel_grid(const std::filesystem::path& png, const std::vector<Panel>& panels,
@@ -85,15 +76,15 @@ void write_panel_grid(const std::filesystem::path& png, const std::vector<Panel>
   std::vector<cv::Mat> tiles;
   int width = 0;
   for (const Panel& p : panels) {
-    cv::Mat image = cv::imread(p.image_path, cv::IMREAD_COLOR);
-    if (image.empty()) throw RuntimeError(p.image_path + ": cannot read the image");
-    const int w = std::max(1, image.cols * height / std::max(1, image.rows));  // keep the aspect
-    cv::resize(image, image, cv::Size(w, height), 0, 0, cv::INTER_AREA);
+    cv::Mat picture = image::read(p.image_path, image::Order::bgr);
+    const int w =
+        std::max(1, picture.cols * height / std::max(1, picture.rows));  // keep the aspect
+    cv::resize(picture, picture, cv::Size(w, height), 0, 0, cv::INTER_AREA);
     cv::Mat heat;
-    cv::resize(to_mat(p.map.map), heat, image.size(), 0, 0, cv::INTER_LINEAR);
+    cv::resize(to_mat(p.map.map), heat, picture.size(), 0, 0, cv::INTER_LINEAR);
     cv::applyColorMap(heat, heat, cv::COLORMAP_JET);
     cv::Mat tile(height + kCaption, w, CV_8UC3, cv::Scalar(255, 255, 255));
-    cv::addWeighted(image, 0.55, heat, 0.45, 0, tile(cv::Rect(0, 0, w, height)));
+    cv::addWeighted(picture, 0.55, heat, 0.45, 0, tile(cv::Rect(0, 0, w, height)));
     std::size_t start = 0;
     for (int line = 0; start <= p.caption.size(); ++line) {  // one caption line per '\n'
       const std::size_t end = std::min(p.caption.find('\n', start), p.caption.size());
@@ -113,7 +104,7 @@ void write_panel_grid(const std::filesystem::path& png, const std::vector<Panel>
     tiles[i].copyTo(grid(cv::Rect(kGap + c * (width + kGap), kGap + r * (height + kCaption + kGap),
                                   tiles[i].cols, tiles[i].rows)));
   }
-  write_png(png, grid);
+  image::write_png_atomically(png, grid, image::Order::bgr);
 }
 
 }  // namespace cpsd::vis

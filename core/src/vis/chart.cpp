@@ -6,10 +6,9 @@
 #include <cstdio>
 #include <limits>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "cpsd/core/atomic_file.h"
+#include "cpsd/core/image_codec.h"
 #include "cpsd/sdk/error.h"
 
 namespace cpsd::vis {
@@ -195,10 +194,7 @@ void write_charts(const std::filesystem::path& png, const std::vector<Chart>& ch
     cv::Mat part = canvas(cv::Rect(static_cast<int>(i) * kWidth, 0, kWidth, kHeight));
     draw(part, charts[i]);
   }
-  std::vector<uchar> bytes;
-  if (!cv::imencode(".png", canvas, bytes)) throw RuntimeError("cannot encode " + png.string());
-  write_file_atomically(
-      png, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  image::write_png_atomically(png, canvas, image::Order::bgr);
 }
 
 }  // namespace cpsd::vis
