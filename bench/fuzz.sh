@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 [ $# -gt 0 ] && shift
-targets=${*:-"pth safetensors elf statistics partition coco voc nuswide csv toml"}
+targets=${*:-"pth safetensors elf statistics partition coco voc nuswide csv toml image"}
 jobs=${JOBS:-$(nproc)}
 dir=build-fuzz
 

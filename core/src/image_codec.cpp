@@ -20,6 +20,18 @@ namespace {
   throw RuntimeError(source + ": " + why);
 }
 
+// The most pixels decoded, checked before anything is allocated: a header of a few bytes
+// can declare gigapixels (OpenCV's limit is 2^30; a training image needs far fewer).
+constexpr uint64_t kMaxPixels = uint64_t{1} << 28;
+
+void check_size(uint64_t width, uint64_t height, const std::string& source) {
+  if (width == 0 || height == 0)
+    fail(source, "the header declares no pixels (corrupt or truncated)");
+  if (width * height > kMaxPixels)
+    fail(source, "declares " + std::to_string(width) + "x" + std::to_string(height) +
+                     " pixels, more than cpsd decodes (2^28)");
+}
+
 bool is_jpeg(const std::vector<uint8_t>& b) { return b.size() > 3 && b[0] == 0xFF && b[1] == 0xD8; }
 
 bool is_png(const std::vector<uint8_t>& b) {
@@ -77,6 +89,7 @@ cv::Mat decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& source
     fail(source, std::string("cannot read the JPEG header: ") + tjGetErrorStr2(tj));
   const tjscalingfactor factor{1, reduction};
   const int w = TJSCALED(width, factor), h = TJSCALED(height, factor);
+  check_size(static_cast<uint64_t>(w), static_cast<uint64_t>(h), source);
   const bool cmyk = colourspace == TJCS_CMYK || colourspace == TJCS_YCCK;
   const int format = cmyk ? TJPF_CMYK : order == Order::rgb ? TJPF_RGB : TJPF_BGR;
   cv::Mat out(h, w, cmyk ? CV_8UC4 : CV_8UC3);
@@ -125,32 +138,34 @@ void set_png_transforms(png_structp png, png_infop info, Order order) {
   png_read_update_info(png, info);
 }
 
+// The read structures of one decode, destroyed however it ends.
+struct PngReader {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  ~PngReader() { png_destroy_read_struct(&png, info ? &info : nullptr, nullptr); }
+};
+
 cv::Mat decode_png(const std::vector<uint8_t>& bytes, const std::string& source, Order order) {
   PngError error;
-  png_structp png =
-      png_create_read_struct(PNG_LIBPNG_VER_STRING, &error, on_png_error, on_png_warning);
-  png_infop info = png ? png_create_info_struct(png) : nullptr;
-  if (!info) {
-    png_destroy_read_struct(&png, nullptr, nullptr);
-    fail(source, "cannot decode PNG: out of memory");
-  }
+  PngReader r;
+  r.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &error, on_png_error, on_png_warning);
+  r.info = r.png ? png_create_info_struct(r.png) : nullptr;
+  if (!r.info) fail(source, "cannot decode PNG: out of memory");
   PngSource input{&bytes, 0};
   cv::Mat out;
   std::vector<png_bytep> rows;
-  if (setjmp(error.jump)) {
-    png_destroy_read_struct(&png, &info, nullptr);
-    fail(source, "cannot decode PNG: " + error.message);
-  }
-  png_set_read_fn(png, &input, read_png_bytes);
-  png_read_info(png, info);
-  set_png_transforms(png, info, order);
-  const auto width = png_get_image_width(png, info), height = png_get_image_height(png, info);
+  if (setjmp(error.jump)) fail(source, "cannot decode PNG: " + error.message);
+  png_set_read_fn(r.png, &input, read_png_bytes);
+  png_read_info(r.png, r.info);
+  set_png_transforms(r.png, r.info, order);
+  const png_uint_32 width = png_get_image_width(r.png, r.info);
+  const png_uint_32 height = png_get_image_height(r.png, r.info);
+  check_size(width, height, source);
   out.create(static_cast<int>(height), static_cast<int>(width), CV_8UC3);
   rows.resize(height);
   for (png_uint_32 y = 0; y < height; ++y) rows[y] = out.ptr<png_byte>(static_cast<int>(y));
-  png_read_image(png, rows.data());
-  png_read_end(png, nullptr);
-  png_destroy_read_struct(&png, &info, nullptr);
+  png_read_image(r.png, rows.data());
+  png_read_end(r.png, nullptr);
   return out;
 }
 

@@ -213,6 +213,11 @@ TEST(FolderReader, ClassOrderAndErrors) {
   EXPECT_THROW(read_image_folder(tmp / "nowhere"), ConfigError);
   std::filesystem::create_directories(tmp / "empty" / "cat");
   EXPECT_THROW(read_image_folder(tmp / "empty"), ConfigError);
+  // A format the pipeline cannot decode is refused before any run, naming the file.
+  test::write_file(tmp / "d" / "ant" / "c.WebP", "x");
+  const std::filesystem::path webp = tmp / "d" / "ant" / "c.WebP";
+  test::prompt_refusal<ConfigError>([&] { read_image_folder(tmp / "d"); },
+                                    webp.string() + ": cpsd reads JPEG and PNG images, not .webp");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "cpsd/core/data/readers.h"
+#include "cpsd/core/image_codec.h"
 #include "cpsd/core/label_statistics_io.h"
 #include "cpsd/core/log.h"
 #include "cpsd/core/partition_file.h"
@@ -97,6 +98,12 @@ const std::map<std::string, std::function<void(std::string_view)>, std::less<>>&
          const auto p = parts(b, 2);
          data::read_label_csv(put("labels.csv", p[1]), scratch() / "images",
                               put("classes.txt", p[0]));
+       }},
+      {"image",
+       [](std::string_view b) {
+         const std::vector<uint8_t> bytes(b.begin(), b.end());
+         image::decode(bytes, "image", image::Order::rgb, 1);
+         image::decode(bytes, "image", image::Order::bgr, 2);
        }},
       {"toml",
        [](std::string_view b) {

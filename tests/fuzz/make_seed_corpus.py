@@ -47,6 +47,24 @@ def elf_bytes():
         return open(so, "rb").read()
 
 
+def image_seeds():
+    """A small JPEG (4:2:0 and grey) and PNG (RGB, palette with transparency) from PIL."""
+    import io
+    import numpy as np
+    from PIL import Image
+    y, x = np.mgrid[0:12, 0:20]
+    rgb = np.stack([x * 12, y * 20, (x + y) * 8], axis=-1).astype(np.uint8)
+    seeds = {}
+    for name, im, fmt in [("rgb.jpg", Image.fromarray(rgb), "JPEG"),
+                          ("grey.jpg", Image.fromarray(rgb[:, :, 0]), "JPEG"),
+                          ("rgb.png", Image.fromarray(rgb), "PNG"),
+                          ("palette.png", Image.fromarray(rgb).convert("P", colors=8), "PNG")]:
+        buf = io.BytesIO()
+        im.save(buf, fmt, **({"transparency": 2} if name == "palette.png" else {}))
+        seeds[name] = buf.getvalue()
+    return seeds
+
+
 def main():
     out = pathlib.Path(sys.argv[1])
     sd = collections.OrderedDict()
@@ -75,6 +93,8 @@ def main():
     write(out, "nuswide", "both.txt", "path,labels\nimages/a.jpg,sky;water\nimages/b.jpg,\"['sky']\"\n"
           "\0a\\1.jpg\nb\\2.jpg\n\0" "1\n0\n\0" "1\n1\n")
     write(out, "csv", "labels.txt", "sky\nwater\n# comment\ndog\n\0image,labels\na.jpg,sky;dog\nb.jpg,\n")
+    for name, image in image_seeds().items():
+        write(out, "image", name, image)
     write(out, "toml", "run.toml", """[runtime]
 threads = 1
 seed = 3

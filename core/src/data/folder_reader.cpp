@@ -9,14 +9,28 @@
 namespace cpsd::data {
 namespace {
 
-bool is_image(const fs::path& p) {
+std::string lower_extension(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}) {
-    if (ext == e) return true;
+  return ext;
+}
+
+bool is_image(const fs::path& p) {
+  const std::string ext = lower_extension(p);
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+// Images the pipeline does not decode (it reads JPEG and PNG): refused here, before a run
+// starts, rather than at their first batch.
+void refuse_other_formats(const fs::path& file) {
+  const std::string ext = lower_extension(file);
+  for (const char* e : {".bmp", ".webp", ".tif", ".tiff", ".gif"}) {
+    if (ext == e) {
+      throw ConfigError(file.string() + ": cpsd reads JPEG and PNG images, not " + ext +
+                        "; convert the dataset's images to JPEG or PNG");
+    }
   }
-  return false;
 }
 
 }  // namespace
@@ -48,7 +62,9 @@ Dataset read_image_folder(const fs::path& dir, const fs::path& classes_file) {
     }
     std::vector<std::string> files;
     for (const auto& e : fs::recursive_directory_iterator(class_dir)) {
-      if (e.is_regular_file() && is_image(e.path())) files.push_back(e.path().string());
+      if (!e.is_regular_file()) continue;
+      refuse_other_formats(e.path());
+      if (is_image(e.path())) files.push_back(e.path().string());
     }
     std::sort(files.begin(), files.end());
     for (std::string& f : files)
