@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps configure build test test-asan fuzz quickstart demo-backbone install clean format format-check lint
+.PHONY: all deps configure build test test-asan fuzz quickstart demo demo-backbone install clean format format-check lint
 
 all: build
 
@@ -43,13 +43,21 @@ RUN_DIR ?= runs/quickstart
 
 # The demo: make fashion-scenes once, check it, then the baseline and CPSD from the demo
 # backbone shipped in configs/demo/weights/ (pretrained on fashion-items; `make demo-backbone`).
+# `make demo` runs the same on a build made elsewhere (scripts/bundle/build.sh):
+# FASHION_MNIST is where Fashion-MNIST lies, DEMO_SET more `--set key=value` overrides.
 quickstart: build
+	@$(MAKE) --no-print-directory demo
+
+FASHION_MNIST ?=
+DEMO_SET ?=
+demo:
 	$(CPSD) plugins
-	@test -f data/fashion-scenes/design.json || $(CPSD) data make-fashion-scenes --out data/fashion-scenes
+	@test -f data/fashion-scenes/design.json || $(CPSD) data make-fashion-scenes --out data/fashion-scenes \
+	  $(if $(FASHION_MNIST),--fashion-mnist $(FASHION_MNIST))
 	@mkdir -p $(RUN_DIR)
 	$(CPSD) data check --config $(DEMO_CONFIG) --check-split both > $(RUN_DIR)/data-check.txt || \
 	  { cat $(RUN_DIR)/data-check.txt; exit 1; }
-	$(CPSD) run $(DEMO_CONFIG)
+	$(CPSD) run $(DEMO_CONFIG) $(DEMO_SET)
 
 # Makes the shipped demo backbone again: fashion-items, then single-label pretraining.
 demo-backbone: build

@@ -6,6 +6,8 @@
 # On a machine without a GPU it says so and exits 0.
 # toml++'s headers come from Debian's libtomlplusplus-dev .deb in .gpu-deps/
 # (scripts/fetch-gpu-deps.sh fetches it) when the machine lacks them.
+# With .bundle/ (scripts/bundle/fetch.sh) beside the source it then builds and checks the
+# whole host with scripts/bundle/build.sh.
 # usage: bench/gpu_check.sh [BATCH] [PRECISION: bf16|fp16]
 set -euo pipefail
 if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
@@ -32,3 +34,12 @@ ours=$("$work/build/cpsd_gpu_check" bench "$batch" 448 20 "$precision")
 theirs=$("$python" "$root/bench/gpu/torch_step.py" "$batch" 448 20 "$precision")
 echo "cpsd:    $ours"
 echo "PyTorch: $theirs images/s"
+
+# The whole host, when the bundle (scripts/bundle/fetch.sh) came with the source: built in a
+# private prefix against this PyTorch's LibTorch, its libraries checked, ctest, the demo on CUDA.
+if [[ -d $root/.bundle/debs ]]; then
+  echo "== the whole host (scripts/bundle/build.sh) =="
+  PYTHON="$python" "$root/scripts/bundle/build.sh" "$root/.bundle" "$work/host"
+else
+  echo "== the whole host: skipped, no .bundle/ (run scripts/bundle/fetch.sh where apt works) =="
+fi
