@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpsd/core/image_codec.h"
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstring>
 #include <fstream>
@@ -33,6 +34,16 @@ void check_size(uint64_t width, uint64_t height, const std::string& source) {
 }
 
 bool is_jpeg(const std::vector<uint8_t>& b) { return b.size() > 3 && b[0] == 0xFF && b[1] == 0xD8; }
+
+// libjpeg decodes a truncated JPEG into a partly grey image with only a warning: a JPEG
+// must end with its end-of-image marker (within the last 4 KiB, after any trailing bytes).
+bool jpeg_complete(const std::vector<uint8_t>& b) {
+  const std::size_t tail = std::min<std::size_t>(b.size(), 4096);
+  for (std::size_t i = b.size() - 1; i + tail >= b.size() && i >= 1; --i) {
+    if (b[i - 1] == 0xFF && b[i] == 0xD9) return true;
+  }
+  return false;
+}
 
 bool is_png(const std::vector<uint8_t>& b) {
   return b.size() > 8 && png_sig_cmp(b.data(), 0, 8) == 0;
@@ -82,6 +93,7 @@ cv::Mat cmyk_to_colour(const cv::Mat& cmyk, Order order) {
 
 cv::Mat decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& source, Order order,
                     int reduction) {
+  if (!jpeg_complete(bytes)) fail(source, "truncated JPEG (no end-of-image marker)");
   tjhandle tj = thread_decompressor();
   int width = 0, height = 0, subsampling = 0, colourspace = 0;
   if (tjDecompressHeader3(tj, bytes.data(), bytes.size(), &width, &height, &subsampling,
@@ -195,12 +207,26 @@ cv::Mat decode(const std::vector<uint8_t>& bytes, const std::string& source, Ord
   fail(source, "not a JPEG or PNG file (the formats cpsd reads; convert other images first)");
 }
 
-cv::Mat read(const std::filesystem::path& file, Order order) {
+int jpeg_reduction_for(const std::vector<uint8_t>& bytes, int64_t min_side) {
+  int width = 0, height = 0, subsampling = 0, colourspace = 0;
+  if (!is_jpeg(bytes) || tjDecompressHeader3(thread_decompressor(), bytes.data(), bytes.size(),
+                                             &width, &height, &subsampling, &colourspace) != 0)
+    return 1;
+  const int64_t shortest = std::min(width, height);
+  for (int r : {8, 4, 2}) {
+    if (shortest >= r * min_side) return r;
+  }
+  return 1;
+}
+
+cv::Mat read(const std::filesystem::path& file, Order order, int64_t min_side) {
   std::ifstream in(file, std::ios::binary);
   if (!in) fail(file.string(), "cannot open (missing file or no permission)");
   const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                                    std::istreambuf_iterator<char>());
-  return decode(bytes, file.string(), order);
+  if (bytes.empty()) fail(file.string(), "empty file");
+  return decode(bytes, file.string(), order,
+                min_side > 0 ? jpeg_reduction_for(bytes, min_side) : 1);
 }
 
 std::vector<uint8_t> encode_png(const cv::Mat& image, Order order) {

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpsd/core/data/image_pipeline.h"
 
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -20,64 +18,9 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-std::vector<uchar> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BadImage(path + ": cannot open (missing file or no permission)");
-  std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.empty()) throw BadImage(path + ": empty file");
-  return bytes;
-}
-
-bool is_jpeg(const std::vector<uchar>& b) { return b.size() > 3 && b[0] == 0xFF && b[1] == 0xD8; }
-
-// libjpeg decodes a truncated JPEG into a partly grey image with only a warning; refuse it
-// instead (the end-of-image marker is missing).
-bool jpeg_complete(const std::vector<uchar>& b) {
-  const std::size_t tail = std::min<std::size_t>(b.size(), 4096);
-  for (std::size_t i = b.size() - 1; i + tail >= b.size() && i >= 1; --i) {
-    if (b[i - 1] == 0xFF && b[i] == 0xD9) return true;
-  }
-  return false;
-}
-
-// Width and height from the first SOF marker, or {0, 0}.
-std::pair<int, int> jpeg_size(const std::vector<uchar>& b) {
-  std::size_t i = 2;
-  while (i + 9 < b.size()) {
-    if (b[i] != 0xFF) return {0, 0};
-    const uchar marker = b[i + 1];
-    if (marker == 0xFF) {
-      ++i;
-      continue;
-    }
-    const std::size_t length = (std::size_t(b[i + 2]) << 8) | b[i + 3];
-    const bool sof =
-        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (sof) return {(b[i + 7] << 8) | b[i + 8], (b[i + 5] << 8) | b[i + 6]};
-    i += 2 + length;
-  }
-  return {0, 0};
-}
-
-// The largest JPEG DCT reduction that keeps the shorter side at least `target`.
-int reduction_for(const std::vector<uchar>& bytes, int64_t target) {
-  const auto [w, h] = jpeg_size(bytes);
-  const int shortest = std::min(w, h);
-  for (int r : {8, 4, 2}) {
-    if (shortest >= r * target) return r;
-  }
-  return 1;
-}
-
 cv::Mat decode_rgb(const std::string& path, const PipelineOptions& options) {
-  const std::vector<uchar> bytes = read_bytes(path);
-  int reduction = 1;
-  if (is_jpeg(bytes)) {
-    if (!jpeg_complete(bytes)) throw BadImage(path + ": truncated JPEG (no end-of-image marker)");
-    if (options.fast_decode) reduction = reduction_for(bytes, options.image_size);
-  }
   try {
-    return image::decode(bytes, path, image::Order::rgb, reduction);
+    return image::read(path, image::Order::rgb, options.fast_decode ? options.image_size : 0);
   } catch (const RuntimeError& e) {
     throw BadImage(e.what());
   }

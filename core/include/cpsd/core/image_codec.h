@@ -21,13 +21,19 @@ enum class Order { rgb, bgr };
 /// 16-bit and CMYK sources become 8-bit colour; an alpha channel is dropped (not blended).
 /// `reduction` (1, 2, 4 or 8) asks JPEG's DCT-domain downscaling for a 1/reduction image
 /// (each side rounded up); a PNG ignores it. Throws RuntimeError naming `source` when the
-/// bytes are neither format, are corrupt, or the reduction is not one of those four.
+/// bytes are neither format, are corrupt or truncated (a JPEG without its end-of-image
+/// marker, which libjpeg would fill with grey), or the reduction is not one of those four.
 CPSD_CORE_API cv::Mat decode(const std::vector<uint8_t>& bytes, const std::string& source,
                              Order order, int reduction = 1);
 
-/// The file's bytes, then decode(). Throws RuntimeError naming the file when it cannot be
-/// read or decoded.
-CPSD_CORE_API cv::Mat read(const std::filesystem::path& file, Order order);
+/// The largest JPEG reduction (8, 4 or 2) that keeps the image's shorter side at least
+/// `min_side` pixels; 1 for a PNG, a smaller JPEG or an unreadable header.
+CPSD_CORE_API int jpeg_reduction_for(const std::vector<uint8_t>& bytes, int64_t min_side);
+
+/// The file's bytes, then decode(), at jpeg_reduction_for(min_side) when `min_side` > 0.
+/// Throws RuntimeError naming the file when it cannot be opened, is empty, or cannot be
+/// decoded.
+CPSD_CORE_API cv::Mat read(const std::filesystem::path& file, Order order, int64_t min_side = 0);
 
 /// PNG (zlib level 6) of a CV_8UC1 grey or CV_8UC3 matrix in `order`. Throws RuntimeError
 /// for other types.
