@@ -69,3 +69,23 @@ png("palette", palette)
 # 16-bit grey: the high byte of each sample (PIL's own conversion clips instead).
 deep = rng.integers(0, 65536, (13, 27), dtype=np.uint16)
 png("grey16", Image.fromarray(deep, "I;16"), np.repeat((deep >> 8)[:, :, None], 3, -1).astype(np.uint8))
+
+
+def cmyk_jpeg(name, ink, reductions):
+    """An Adobe CMYK JPEG (PIL stores the ink inverted); the expected RGB is the formula
+    colour = (255 - ink) * (255 - black) / 255, rounded down, of the ink PIL decodes."""
+    path = out / f"{name}.jpg"
+    Image.fromarray(ink, "CMYK").save(path, quality=90)
+    for r in reductions:
+        im = Image.open(path)
+        w, h = im.size
+        if r > 1:
+            im.draft("CMYK", (w // r, h // r))
+            assert im.size == (-(-w // r), -(-h // r)), (name, r, im.size)
+        assert im.mode == "CMYK", im.mode
+        decoded = np.asarray(im).astype(np.int32)
+        white = 255 - decoded
+        expect(name, white[:, :, :3] * white[:, :, 3:] // 255, r)
+
+
+cmyk_jpeg("cmyk", np.concatenate([photo(38, 26), photo(38, 26)[:, :, :1] // 2], -1), [1, 2])

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// JPEG and PNG decoding against PIL (tests/data/image_codec_reference.py writes the files
-// and PIL's decodings); encoding checked by PIL reading what cpsd wrote.
+// JPEG (YCbCr, grey, Adobe CMYK) and PNG decoding against PIL (tests/data/image_codec_reference.py
+// writes the files and PIL's decodings); encoding checked by PIL reading what cpsd wrote.
 #include "cpsd/core/image_codec.h"
 
 #include <gtest/gtest.h>
@@ -63,7 +63,7 @@ test::TempDir* ImageCodec::dir_ = nullptr;
 
 TEST_F(ImageCodec, JpegDecodesAsPilDoesAtEveryReduction) {
   const std::vector<std::pair<std::string, std::vector<int>>> cases = {
-      {"photo420", {1, 2, 4, 8}}, {"photo444", {1, 2}}, {"grey", {1, 2}}};
+      {"photo420", {1, 2, 4, 8}}, {"photo444", {1, 2}}, {"grey", {1, 2}}, {"cmyk", {1, 2}}};
   for (const auto& [name, reductions] : cases) {
     const std::vector<uint8_t> bytes = bytes_of(file(name + ".jpg"));
     for (int r : reductions) {
