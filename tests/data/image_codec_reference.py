@@ -39,16 +39,21 @@ def expect(name, rgb, reduction=1):
         f.write(rgb.tobytes())
 
 
+def opened_at(path, mode, r):
+    """PIL's decoding of the JPEG at path in mode, reduced by r (libjpeg's DCT scaling)."""
+    im = Image.open(path)
+    w, h = im.size
+    if r > 1:
+        im.draft(mode, (w // r, h // r))
+        assert im.size == (-(-w // r), -(-h // r)), (path, r, im.size)
+    return im
+
+
 def jpeg(name, image, reductions, **save):
     path = out / f"{name}.jpg"
     image.save(path, quality=90, **save)
     for r in reductions:
-        im = Image.open(path)
-        w, h = im.size
-        if r > 1:
-            im.draft("RGB", (w // r, h // r))
-            assert im.size == (-(-w // r), -(-h // r)), (name, r, im.size)
-        expect(name, np.asarray(im.convert("RGB")), r)
+        expect(name, np.asarray(opened_at(path, "RGB", r).convert("RGB")), r)
 
 
 def png(name, image, rgb=None):
@@ -77,11 +82,7 @@ def cmyk_jpeg(name, ink, reductions):
     path = out / f"{name}.jpg"
     Image.fromarray(ink, "CMYK").save(path, quality=90)
     for r in reductions:
-        im = Image.open(path)
-        w, h = im.size
-        if r > 1:
-            im.draft("CMYK", (w // r, h // r))
-            assert im.size == (-(-w // r), -(-h // r)), (name, r, im.size)
+        im = opened_at(path, "CMYK", r)
         assert im.mode == "CMYK", im.mode
         decoded = np.asarray(im).astype(np.int32)
         white = 255 - decoded

@@ -5,8 +5,8 @@ this repository. No weights are stored: every tensor is set by a formula the tes
 BatchNorm statistics are mean 0 and variance 1, and the logits are those of eval mode, in
 float64. Statistics taken from a 4-image batch (the first version of this fixture) made the
 deep TResNets chaotic: a relative change of 1e-15 in the input moved TResNet-XL's logits by
-0.97, so that fixture held for one BLAS only. With fixed statistics the logits move by less
-than 1e-13 for an input change of 1e-12, and float32 is within 2e-6 of float64. Most of a
+0.97, so that fixture held for one BLAS only. With fixed statistics the logits move by at
+most 1e-12 (relative) for an input change of 1e-12, and float32 is within 2e-6 of float64. Most of a
 logit is then the same for every image, so the test also compares the logits less their
 batch mean, the part the image decides.
 
