@@ -81,6 +81,109 @@ std::string fingerprint_mismatch(const cpsd_build_fingerprint& plugin,
   return out.str();
 }
 
+// Why `file` exports no entry point this host can call ("" when it does). Reads the export
+// table only: none of the file's code runs.
+std::string entry_symbol_problem(const fs::path& file) {
+  std::vector<std::string> symbols;
+  try {
+    symbols = exported_dynamic_symbols(file);
+  } catch (const Error& e) {
+    std::string why = e.what();
+    const std::string prefix = file.string() + ": ";
+    if (why.rfind(prefix, 0) == 0) why = why.substr(prefix.size());
+    return why;
+  }
+  if (std::find(symbols.begin(), symbols.end(), CPSD_PLUGIN_ENTRY_SYMBOL) != symbols.end()) {
+    return "";
+  }
+  for (const std::string& s : symbols) {
+    if (s.rfind(CPSD_PLUGIN_ENTRY_PREFIX, 0) == 0) {
+      return "built for plugin ABI " + s.substr(std::strlen(CPSD_PLUGIN_ENTRY_PREFIX)) +
+             " (exports " + s + "), this cpsd reads ABI " + std::to_string(CPSD_PLUGIN_ABI_MAJOR) +
+             ": rebuild the plugin against this cpsd SDK";
+    }
+  }
+  return std::string("no ") + CPSD_PLUGIN_ENTRY_SYMBOL +
+         " symbol: not a cpsd plugin, so it was not loaded";
+}
+
+// Loads `file` with every symbol resolved now and none leaked into the global namespace;
+// the library stays resident. Returns nullptr and sets `why` when the loader refuses it.
+std::shared_ptr<boost::dll::shared_library> load_resident(const fs::path& file, std::string& why) {
+  auto library = std::make_shared<boost::dll::shared_library>();
+  boost::dll::fs::error_code load_error;
+  library->load(file.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+                load_error);
+  if (load_error) {
+    const char* detail = dlerror();
+    why = std::string("cannot be loaded: ") + (detail != nullptr ? detail : load_error.message());
+    return nullptr;
+  }
+  resident_libraries().push_back(library);
+  return library;
+}
+
+// Copies what descriptor `d` says of itself into `report` and returns why this host cannot
+// use it ("" when it can): ABI, factory records, build fingerprint.
+std::string check_descriptor(const cpsd_plugin_descriptor* d, PluginReport& report) {
+  if (d == nullptr) {
+    return "its entry point returned no descriptor for plugin ABI " +
+           std::to_string(CPSD_PLUGIN_ABI_MAJOR);
+  }
+  if (d->struct_size < kMinDescriptorSize) {
+    return "descriptor too small (" + std::to_string(d->struct_size) + " bytes)";
+  }
+  report.abi_major = d->abi_major;
+  report.api_minor = d->api_minor;
+  report.plugin_name = or_empty(d->plugin_name);
+  report.plugin_version = or_empty(d->plugin_version);
+  report.sdk_version = or_empty(d->sdk_version);
+  report.fingerprint = describe_fingerprint(d->fingerprint);
+  if (d->abi_major != CPSD_PLUGIN_ABI_MAJOR) {
+    return "descriptor declares plugin ABI " + std::to_string(d->abi_major) +
+           ", this cpsd reads ABI " + std::to_string(CPSD_PLUGIN_ABI_MAJOR) +
+           ": rebuild the plugin against this cpsd SDK";
+  }
+  for (uint32_t i = 0; i < d->num_factories; ++i) {
+    const cpsd_factory_record& r = d->factories[i];
+    if (r.struct_size < kMinRecordSize || !kind_of(r.kind) || !valid_name(r.name) ||
+        r.create == nullptr || r.destroy == nullptr) {
+      return "factory record " + std::to_string(i) + " (" + or_empty(r.name) +
+             ") is malformed: needs a known kind, a lower_snake_case name, create and destroy";
+    }
+    report.keys.push_back(std::string(kind_name(*kind_of(r.kind))) + "/" + r.name);
+  }
+  return fingerprint_mismatch(d->fingerprint, host_fingerprint());
+}
+
+// A plugin built by another compiler may still run: it is loaded with a warning.
+void warn_on_other_compiler(const cpsd_build_fingerprint& plugin, PluginReport& report) {
+  const cpsd_build_fingerprint host = host_fingerprint();
+  if (std::strcmp(or_empty(plugin.compiler), or_empty(host.compiler)) == 0) return;
+  report.warnings.push_back(std::string("built with ") + or_empty(plugin.compiler) +
+                            ", this cpsd with " + or_empty(host.compiler));
+  log::warn("plugin {}: {}", report.file, report.warnings.back());
+}
+
+// The host registers a checked plugin's factories and aliases; plugins have no static
+// registrars.
+void register_descriptor(const cpsd_plugin_descriptor& d, const PluginReport& report,
+                         const std::shared_ptr<boost::dll::shared_library>& library,
+                         bool allow_override, Registry& registry) {
+  for (uint32_t i = 0; i < d.num_factories; ++i) {
+    const cpsd_factory_record& r = d.factories[i];
+    FactoryInfo info{*kind_of(r.kind),          r.name,      or_empty(r.summary),
+                     or_empty(r.defaults_toml), report.file, report.plugin_name};
+    registry.add(std::move(info), &r, library, allow_override);
+  }
+  for (uint32_t i = 0; i < d.num_aliases && d.aliases != nullptr; ++i) {
+    const cpsd_alias& a = d.aliases[i];
+    if (kind_of(a.kind) && valid_name(a.old_name) && valid_name(a.new_name)) {
+      registry.add_alias(*kind_of(a.kind), a.old_name, a.new_name);
+    }
+  }
+}
+
 }  // namespace
 
 std::string describe_fingerprint(const cpsd_build_fingerprint& f) {
@@ -169,98 +272,20 @@ void PluginManager::load_file(const fs::path& file, bool allow_override) {
     reports_.push_back(std::move(report));
   };
 
-  // 1. Read the export table without running any of the file's code.
-  std::vector<std::string> symbols;
-  try {
-    symbols = exported_dynamic_symbols(file);
-  } catch (const Error& e) {
-    std::string why = e.what();
-    const std::string prefix = file.string() + ": ";
-    if (why.rfind(prefix, 0) == 0) why = why.substr(prefix.size());
-    return skip(why);
-  }
-  if (std::find(symbols.begin(), symbols.end(), CPSD_PLUGIN_ENTRY_SYMBOL) == symbols.end()) {
-    for (const std::string& s : symbols) {
-      if (s.rfind(CPSD_PLUGIN_ENTRY_PREFIX, 0) == 0) {
-        return skip("built for plugin ABI " + s.substr(std::strlen(CPSD_PLUGIN_ENTRY_PREFIX)) +
-                    " (exports " + s + "), this cpsd reads ABI " +
-                    std::to_string(CPSD_PLUGIN_ABI_MAJOR) +
-                    ": rebuild the plugin against this cpsd SDK");
-      }
-    }
-    return skip(std::string("no ") + CPSD_PLUGIN_ENTRY_SYMBOL +
-                " symbol: not a cpsd plugin, so it was not loaded");
-  }
-
-  // 2. Load it (all symbols resolved now, nothing leaked into the global namespace).
-  auto library = std::make_shared<boost::dll::shared_library>();
-  boost::dll::fs::error_code load_error;
-  library->load(file.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
-                load_error);
-  if (load_error) {
-    const char* detail = dlerror();
-    return skip(std::string("cannot be loaded: ") +
-                (detail != nullptr ? detail : load_error.message()));
-  }
-  resident_libraries().push_back(library);
-
-  // 3. Handshake.
+  std::string why = entry_symbol_problem(file);
+  if (!why.empty()) return skip(why);
+  const auto library = load_resident(file, why);
+  if (library == nullptr) return skip(why);
   auto entry =
       library->get<const cpsd_plugin_descriptor*(uint32_t, uint32_t, const cpsd_host_services*)>(
           CPSD_PLUGIN_ENTRY_SYMBOL);
   const cpsd_plugin_descriptor* d =
       entry(CPSD_PLUGIN_ABI_MAJOR, CPSD_PLUGIN_API_MINOR, log::host_services());
-  if (d == nullptr) {
-    return skip("its entry point returned no descriptor for plugin ABI " +
-                std::to_string(CPSD_PLUGIN_ABI_MAJOR));
-  }
-  if (d->struct_size < kMinDescriptorSize) {
-    return skip("descriptor too small (" + std::to_string(d->struct_size) + " bytes)");
-  }
-  report.abi_major = d->abi_major;
-  report.api_minor = d->api_minor;
-  report.plugin_name = or_empty(d->plugin_name);
-  report.plugin_version = or_empty(d->plugin_version);
-  report.sdk_version = or_empty(d->sdk_version);
-  report.fingerprint = describe_fingerprint(d->fingerprint);
-  if (d->abi_major != CPSD_PLUGIN_ABI_MAJOR) {
-    return skip("descriptor declares plugin ABI " + std::to_string(d->abi_major) +
-                ", this cpsd reads ABI " + std::to_string(CPSD_PLUGIN_ABI_MAJOR) +
-                ": rebuild the plugin against this cpsd SDK");
-  }
-  for (uint32_t i = 0; i < d->num_factories; ++i) {
-    const cpsd_factory_record& r = d->factories[i];
-    if (r.struct_size < kMinRecordSize || !kind_of(r.kind) || !valid_name(r.name) ||
-        r.create == nullptr || r.destroy == nullptr) {
-      return skip(
-          "factory record " + std::to_string(i) + " (" + or_empty(r.name) +
-          ") is malformed: needs a known kind, a lower_snake_case name, create and destroy");
-    }
-    report.keys.push_back(std::string(kind_name(*kind_of(r.kind))) + "/" + r.name);
-  }
-  const cpsd_build_fingerprint host = host_fingerprint();
-  if (std::string why = fingerprint_mismatch(d->fingerprint, host); !why.empty()) {
-    return skip(why);
-  }
-  if (std::strcmp(or_empty(d->fingerprint.compiler), or_empty(host.compiler)) != 0) {
-    report.warnings.push_back(std::string("built with ") + or_empty(d->fingerprint.compiler) +
-                              ", this cpsd with " + or_empty(host.compiler));
-    log::warn("plugin {}: {}", report.file, report.warnings.back());
-  }
+  why = check_descriptor(d, report);
+  if (!why.empty()) return skip(why);
+  warn_on_other_compiler(d->fingerprint, report);
 
-  // 4. Register (the host does it, after the checks; plugins have no static registrars).
-  for (uint32_t i = 0; i < d->num_factories; ++i) {
-    const cpsd_factory_record& r = d->factories[i];
-    FactoryInfo info{*kind_of(r.kind),          r.name,      or_empty(r.summary),
-                     or_empty(r.defaults_toml), report.file, report.plugin_name};
-    registry_.add(std::move(info), &r, library, allow_override);
-  }
-  for (uint32_t i = 0; i < d->num_aliases && d->aliases != nullptr; ++i) {
-    const cpsd_alias& a = d->aliases[i];
-    if (kind_of(a.kind) && valid_name(a.old_name) && valid_name(a.new_name)) {
-      registry_.add_alias(*kind_of(a.kind), a.old_name, a.new_name);
-    }
-  }
+  register_descriptor(*d, report, library, allow_override, registry_);
   if (d->shutdown != nullptr) shutdown_hooks_.push_back(d->shutdown);
   report.loaded = true;
   log::debug("loaded plugin {} {} from {}", report.plugin_name, report.plugin_version, report.file);
