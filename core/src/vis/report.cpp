@@ -90,16 +90,27 @@ void teacher_check_section(std::ostream& html, const Json& check) {
   html << "</table>\n";
 }
 
-void per_class_section(std::ostream& html, const Json& results,
-                       const std::vector<std::string>& classes) {
+// The baseline's row of results.json and the distilled model's row with the best mAP (either
+// may be null).
+struct BaselineAndBest {
   const Json* base = nullptr;
   const Json* best = nullptr;
+};
+
+BaselineAndBest baseline_and_best(const Json& results) {
+  BaselineAndBest rows;
   for (const Json& r : results["results"]) {
     if (r.value("baseline", false))
-      base = &r;
-    else if (best == nullptr || r["map"].get<double>() > (*best)["map"].get<double>())
-      best = &r;
+      rows.base = &r;
+    else if (rows.best == nullptr || r["map"].get<double>() > (*rows.best)["map"].get<double>())
+      rows.best = &r;
   }
+  return rows;
+}
+
+void per_class_section(std::ostream& html, const Json& results,
+                       const std::vector<std::string>& classes) {
+  const auto [base, best] = baseline_and_best(results);
   const Json* shown = best != nullptr ? best : base;
   if (shown == nullptr || classes.empty()) return;
   std::vector<std::size_t> order(classes.size());
@@ -124,6 +135,102 @@ void per_class_section(std::ostream& html, const Json& results,
   html << "</table>\n";
 }
 
+void curves_section(std::ostream& html, const fs::path& run_dir) {
+  html << "<h2>Learning curves</h2>\n";
+  for (const fs::path& png : plot_run(run_dir)) {
+    html << "<p><img src=\"" << link(run_dir, png) << "\" alt=\"" << escape(png.stem().string())
+         << "\"></p>\n";
+  }
+}
+
+// The (at most two) classes to draw: those the best student gained most on over the
+// baseline, or the first classes when there are no results.
+std::vector<std::size_t> classes_to_draw(const Json& results, std::size_t num_classes) {
+  std::vector<std::size_t> picks(num_classes);
+  for (std::size_t c = 0; c < picks.size(); ++c) picks[c] = c;
+  const auto [base, best] = results.is_null() ? BaselineAndBest{} : baseline_and_best(results);
+  if (base != nullptr && best != nullptr) {
+    auto gain = [&](std::size_t c) {
+      const Json& a = (*best)["ap"][c];
+      const Json& b = (*base)["ap"][c];
+      return a.is_number() && b.is_number() ? a.get<double>() - b.get<double>() : -1e9;
+    };
+    std::stable_sort(picks.begin(), picks.end(),
+                     [&](std::size_t a, std::size_t b) { return gain(a) > gain(b); });
+  }
+  picks.resize(std::min<std::size_t>(2, picks.size()));
+  return picks;
+}
+
+// Activation maps of two classes on validation images that hold them; a run whose models or
+// images cannot be read gets a line saying why instead.
+void activation_maps_section(std::ostream& html, const engine::RunLayout& layout,
+                             const Json& results, const Registry& registry) {
+  try {
+    const RunConfig config =
+        RunConfig::parse(read_text_file(layout.config()), layout.config().string(), {}, registry);
+    const data::Dataset val = data::load_dataset(config, data::Split::val);
+    html << "<h2>Activation maps</h2>\n<p>Columns: the CGP teacher and the DGP teacher holding the "
+            "class, then the student.</p>\n";
+    for (std::size_t c : classes_to_draw(results, val.class_names.size())) {
+      std::vector<std::string> images;
+      for (const data::Sample& s : val.samples) {
+        if (std::find(s.labels.begin(), s.labels.end(), static_cast<int64_t>(c)) != s.labels.end())
+          images.push_back(s.path);
+        if (images.size() == 2) break;
+      }
+      if (images.empty()) continue;
+      const std::string& name = val.class_names[c];
+      const fs::path png = layout.report() / ("cam_" + name + ".png");
+      draw_activation_maps(cam_models_of_run(layout.root(), name), name, images, png, registry);
+      html << "<h3>" << escape(name) << "</h3><p><img src=\""
+           << fs::relative(png, layout.report()).generic_string() << "\" alt=\"activation maps of "
+           << escape(name) << "\"></p>\n";
+    }
+  } catch (const Error& e) {
+    log::warn("report: activation maps left out: {}", e.what());
+    html << "<p>Activation maps left out: " << escape(e.what()) << "</p>\n";
+  }
+}
+
+// Each partition file: its groups of class names and, when drawn, its affinity picture.
+void partitions_section(std::ostream& html, const engine::RunLayout& layout) {
+  html << "<h2>Partitions</h2>\n";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(layout.partitions())) {
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    const Json p = read_json_file(f);
+    html << "<h3>" << escape(f.stem().string()) << " (decomposer/"
+         << escape(p.value("decomposer", "")) << ")</h3>\n<ol start=\"0\">";
+    for (const Json& g : p["groups"]) {
+      std::string names;
+      for (const Json& n : g["classes"])
+        names += (names.empty() ? "" : ", ") + n.get<std::string>();
+      html << "<li>" << escape(names) << "</li>";
+    }
+    html << "</ol>\n";
+    const fs::path png = fs::path(f).replace_extension(".png");
+    if (fs::exists(png)) {
+      html << "<p><img src=\"" << link(layout.root(), png) << "\" alt=\"affinity of "
+           << escape(f.stem().string()) << "\" style=\"max-width:480px\"></p>\n";
+    }
+  }
+}
+
+void teachers_section(std::ostream& html, const engine::RunLayout& layout) {
+  html << "<h2>Teachers</h2>\n<table><tr><th>teacher</th><th>classes</th><th>best "
+          "mAP</th><th>epoch</th></tr>\n";
+  for (const Json& t : read_json_file(layout.manifest())) {
+    html << "<tr><td>" << escape(t["branch"].get<std::string>()) << "_" << t["index"].get<int64_t>()
+         << "</td><td>" << t["classes"].size() << "</td><td>" << fixed(t["best_map"].get<double>())
+         << "</td><td>" << t["best_epoch"].get<int64_t>() << "</td></tr>\n";
+  }
+  html << "</table>\n";
+}
+
 }  // namespace
 
 fs::path write_report(const fs::path& run_dir, const Registry& registry) {
@@ -131,8 +238,7 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
   if (!fs::exists(layout.config())) {
     throw ConfigError(run_dir.string() + ": no config.toml; give the directory `cpsd run` wrote");
   }
-  const fs::path out_dir = layout.report();
-  fs::create_directories(out_dir);
+  fs::create_directories(layout.report());
   const Json results =
       fs::exists(layout.results_json()) ? read_json_file(layout.results_json()) : Json();
   std::vector<std::string> classes;
@@ -147,101 +253,14 @@ fs::path write_report(const fs::path& run_dir, const Registry& registry) {
   if (!results.is_null()) results_section(html, results);
   if (!results.is_null() && results.contains("teacher_check"))
     teacher_check_section(html, results["teacher_check"]);
-
-  html << "<h2>Learning curves</h2>\n";
-  for (const fs::path& png : plot_run(run_dir)) {
-    html << "<p><img src=\"" << link(run_dir, png) << "\" alt=\"" << escape(png.stem().string())
-         << "\"></p>\n";
-  }
-
-  // Activation maps of two classes, on validation images that hold them.
-  try {
-    const RunConfig config =
-        RunConfig::parse(read_text_file(layout.config()), layout.config().string(), {}, registry);
-    const data::Dataset val = data::load_dataset(config, data::Split::val);
-    std::vector<std::size_t> picks(val.class_names.size());
-    for (std::size_t c = 0; c < picks.size(); ++c) picks[c] = c;
-    if (!results.is_null()) {  // the classes the best student gained most on over the baseline
-      const Json *base = nullptr, *best = nullptr;
-      for (const Json& r : results["results"]) {
-        if (r.value("baseline", false))
-          base = &r;
-        else if (best == nullptr || r["map"].get<double>() > (*best)["map"].get<double>())
-          best = &r;
-      }
-      auto gain = [&](std::size_t c) {
-        const Json& a = (*best)["ap"][c];
-        const Json& b = (*base)["ap"][c];
-        return a.is_number() && b.is_number() ? a.get<double>() - b.get<double>() : -1e9;
-      };
-      if (base != nullptr && best != nullptr) {
-        std::stable_sort(picks.begin(), picks.end(),
-                         [&](std::size_t a, std::size_t b) { return gain(a) > gain(b); });
-      }
-    }
-    picks.resize(std::min<std::size_t>(2, picks.size()));
-    html << "<h2>Activation maps</h2>\n<p>Columns: the CGP teacher and the DGP teacher holding the "
-            "class, then the student.</p>\n";
-    for (std::size_t c : picks) {
-      std::vector<std::string> images;
-      for (const data::Sample& s : val.samples) {
-        if (std::find(s.labels.begin(), s.labels.end(), static_cast<int64_t>(c)) != s.labels.end())
-          images.push_back(s.path);
-        if (images.size() == 2) break;
-      }
-      if (images.empty()) continue;
-      const fs::path png = out_dir / ("cam_" + val.class_names[c] + ".png");
-      draw_activation_maps(cam_models_of_run(run_dir, val.class_names[c]), val.class_names[c],
-                           images, png, registry);
-      html << "<h3>" << escape(val.class_names[c]) << "</h3><p><img src=\""
-           << fs::relative(png, out_dir).generic_string() << "\" alt=\"activation maps of "
-           << escape(val.class_names[c]) << "\"></p>\n";
-    }
-  } catch (const Error& e) {
-    log::warn("report: activation maps left out: {}", e.what());
-    html << "<p>Activation maps left out: " << escape(e.what()) << "</p>\n";
-  }
-
-  if (fs::exists(layout.partitions())) {
-    html << "<h2>Partitions</h2>\n";
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(layout.partitions())) {
-      if (e.path().extension() == ".json") files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) {
-      const Json p = read_json_file(f);
-      html << "<h3>" << escape(f.stem().string()) << " (decomposer/"
-           << escape(p.value("decomposer", "")) << ")</h3>\n<ol start=\"0\">";
-      for (const Json& g : p["groups"]) {
-        std::string names;
-        for (const Json& n : g["classes"])
-          names += (names.empty() ? "" : ", ") + n.get<std::string>();
-        html << "<li>" << escape(names) << "</li>";
-      }
-      html << "</ol>\n";
-      const fs::path png = fs::path(f).replace_extension(".png");
-      if (fs::exists(png)) {
-        html << "<p><img src=\"" << link(run_dir, png) << "\" alt=\"affinity of "
-             << escape(f.stem().string()) << "\" style=\"max-width:480px\"></p>\n";
-      }
-    }
-  }
-  if (fs::exists(layout.manifest())) {
-    html << "<h2>Teachers</h2>\n<table><tr><th>teacher</th><th>classes</th><th>best "
-            "mAP</th><th>epoch</th></tr>\n";
-    for (const Json& t : read_json_file(layout.manifest())) {
-      html << "<tr><td>" << escape(t["branch"].get<std::string>()) << "_"
-           << t["index"].get<int64_t>() << "</td><td>" << t["classes"].size() << "</td><td>"
-           << fixed(t["best_map"].get<double>()) << "</td><td>" << t["best_epoch"].get<int64_t>()
-           << "</td></tr>\n";
-    }
-    html << "</table>\n";
-  }
+  curves_section(html, run_dir);
+  activation_maps_section(html, layout, results, registry);
+  if (fs::exists(layout.partitions())) partitions_section(html, layout);
+  if (fs::exists(layout.manifest())) teachers_section(html, layout);
   if (!results.is_null()) per_class_section(html, results, classes);
   html << "<h2>Config</h2>\n<pre>" << escape(read_text_file(layout.config()))
        << "</pre>\n</body></html>\n";
-  const fs::path page = out_dir / "index.html";
+  const fs::path page = layout.report() / "index.html";
   write_file_atomically(page, html.str());
   return page;
 }
