@@ -76,6 +76,73 @@ void cutout(cv::Mat& rgb, double factor, Rng& rng) {
   box(rgb, xc - cut_w / 2, yc - cut_h / 2, xc + cut_w / 2, yc + cut_h / 2, colour);
 }
 
+// PIL rotates counter-clockwise about the centre, like OpenCV's positive angles.
+void rotate(cv::Mat& rgb, double degrees) {
+  const cv::Mat m =
+      cv::getRotationMatrix2D(cv::Point2f(rgb.cols / 2.0f, rgb.rows / 2.0f), degrees, 1.0);
+  cv::Mat out;
+  cv::warpAffine(rgb, out, m, rgb.size(), cv::INTER_NEAREST, cv::BORDER_CONSTANT, kGrey);
+  rgb = out;
+}
+
+// PIL's ImageEnhance.Contrast: blends with the rounded mean of the grey image.
+void contrast(cv::Mat& rgb, double factor) {
+  cv::Mat grey;
+  cv::cvtColor(rgb, grey, cv::COLOR_RGB2GRAY);
+  const double mean = std::floor(cv::mean(grey)[0] + 0.5);
+  enhance(rgb, cv::Mat(rgb.size(), CV_8UC3, cv::Scalar(mean, mean, mean)), factor);
+}
+
+// PIL's ImageEnhance.Sharpness: blends with the SMOOTH-filtered image, whose border keeps the
+// original pixels.
+void sharpness(cv::Mat& rgb, double factor) {
+  const int w = rgb.cols, h = rgb.rows;
+  const cv::Mat kernel = (cv::Mat_<float>(3, 3) << 1, 1, 1, 1, 5, 1, 1, 1, 1) / 13.0f;
+  cv::Mat smooth = rgb.clone();
+  if (w > 2 && h > 2) {
+    cv::Mat filtered;
+    cv::filter2D(rgb, filtered, -1, kernel);
+    filtered(cv::Rect(1, 1, w - 2, h - 2)).copyTo(smooth(cv::Rect(1, 1, w - 2, h - 2)));
+  }
+  enhance(rgb, smooth, factor);
+}
+
+void solarize(cv::Mat& rgb, double threshold) {
+  rgb.forEach<cv::Vec3b>([threshold](cv::Vec3b& p, const int*) {
+    for (int c = 0; c < 3; ++c) {
+      if (p[c] >= threshold) p[c] = static_cast<uchar>(255 - p[c]);
+    }
+  });
+}
+
+// Stretches each channel to 0..255 (PIL's autocontrast with no cutoff).
+void autocontrast(cv::Mat& rgb) {
+  std::vector<cv::Mat> channels;
+  cv::split(rgb, channels);
+  for (cv::Mat& c : channels) {
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(c, &lo, &hi);
+    if (hi > lo) c.convertTo(c, CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
+  }
+  cv::merge(channels, rgb);
+}
+
+void equalize(cv::Mat& rgb) {
+  std::vector<cv::Mat> channels;
+  cv::split(rgb, channels);
+  for (cv::Mat& c : channels) cv::equalizeHist(c, c);
+  cv::merge(channels, rgb);
+}
+
+// RandAugment's cutout: a size x size grey square at a random centre.
+void grey_square(cv::Mat& rgb, int size, Rng& rng) {
+  const int x = static_cast<int>(uniform_int(rng, rgb.cols)),
+            y = static_cast<int>(uniform_int(rng, rgb.rows));
+  if (size > 0)
+    box(rgb, x - size / 2, y - size / 2, x - size / 2 + size - 1, y - size / 2 + size - 1,
+        cv::Scalar(125, 122, 113));
+}
+
 void apply(Op op, int magnitude, cv::Mat& rgb, Rng& rng) {
   const double level = std::clamp(magnitude, 0, 9) / 9.0;  // position in np.linspace(.., 10)
   const int w = rgb.cols, h = rgb.rows;
@@ -92,85 +159,42 @@ void apply(Op op, int magnitude, cv::Mat& rgb, Rng& rng) {
     case Op::translate_y:
       affine(rgb, 1, 0, 0, 0, 1, 150.0 / 331.0 * level * h * sign(rng), cv::INTER_NEAREST);
       break;
-    case Op::rotate: {
-      // PIL rotates counter-clockwise about the centre, like OpenCV's positive angles.
-      const cv::Mat m = cv::getRotationMatrix2D(cv::Point2f(w / 2.0f, h / 2.0f), 30.0 * level, 1.0);
-      cv::Mat out;
-      cv::warpAffine(rgb, out, m, rgb.size(), cv::INTER_NEAREST, cv::BORDER_CONSTANT, kGrey);
-      rgb = out;
+    case Op::rotate:
+      rotate(rgb, 30.0 * level);
       break;
-    }
     case Op::color:
       enhance(rgb, grey3(rgb), 1 + 0.9 * level * sign(rng));
       break;
-    case Op::contrast: {
-      cv::Mat grey;
-      cv::cvtColor(rgb, grey, cv::COLOR_RGB2GRAY);
-      const double mean = std::floor(cv::mean(grey)[0] + 0.5);
-      enhance(rgb, cv::Mat(rgb.size(), CV_8UC3, cv::Scalar(mean, mean, mean)),
-              1 + 0.9 * level * sign(rng));
+    case Op::contrast:
+      contrast(rgb, 1 + 0.9 * level * sign(rng));
       break;
-    }
     case Op::brightness:
       enhance(rgb, cv::Mat::zeros(rgb.size(), CV_8UC3), 1 + 0.9 * level * sign(rng));
       break;
-    case Op::sharpness: {
-      // PIL's SMOOTH kernel; the border keeps the original pixels.
-      const cv::Mat kernel = (cv::Mat_<float>(3, 3) << 1, 1, 1, 1, 5, 1, 1, 1, 1) / 13.0f;
-      cv::Mat smooth = rgb.clone();
-      if (w > 2 && h > 2) {
-        cv::Mat filtered;
-        cv::filter2D(rgb, filtered, -1, kernel);
-        filtered(cv::Rect(1, 1, w - 2, h - 2)).copyTo(smooth(cv::Rect(1, 1, w - 2, h - 2)));
-      }
-      enhance(rgb, smooth, 1 + 0.9 * level * sign(rng));
+    case Op::sharpness:
+      sharpness(rgb, 1 + 0.9 * level * sign(rng));
       break;
-    }
     case Op::posterize: {
       const int bits = static_cast<int>(std::lround(8 - 4 * level));
       const auto keep = static_cast<uchar>(0xFF << (8 - bits));
       cv::bitwise_and(rgb, cv::Scalar(keep, keep, keep), rgb);
       break;
     }
-    case Op::solarize: {
-      const double threshold = 256 - 256 * level;
-      rgb.forEach<cv::Vec3b>([threshold](cv::Vec3b& p, const int*) {
-        for (int c = 0; c < 3; ++c) {
-          if (p[c] >= threshold) p[c] = static_cast<uchar>(255 - p[c]);
-        }
-      });
+    case Op::solarize:
+      solarize(rgb, 256 - 256 * level);
       break;
-    }
-    case Op::autocontrast: {
-      std::vector<cv::Mat> channels;
-      cv::split(rgb, channels);
-      for (cv::Mat& c : channels) {
-        double lo = 0, hi = 0;
-        cv::minMaxLoc(c, &lo, &hi);
-        if (hi > lo) c.convertTo(c, CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
-      }
-      cv::merge(channels, rgb);
+    case Op::autocontrast:
+      autocontrast(rgb);
       break;
-    }
-    case Op::equalize: {
-      std::vector<cv::Mat> channels;
-      cv::split(rgb, channels);
-      for (cv::Mat& c : channels) cv::equalizeHist(c, c);
-      cv::merge(channels, rgb);
+    case Op::equalize:
+      equalize(rgb);
       break;
-    }
     case Op::invert:
       cv::bitwise_not(rgb, rgb);
       break;
-    case Op::cutout: {
-      const int size = static_cast<int>(20 * level);
-      const int x = static_cast<int>(uniform_int(rng, w)),
-                y = static_cast<int>(uniform_int(rng, h));
-      if (size > 0)
-        box(rgb, x - size / 2, y - size / 2, x - size / 2 + size - 1, y - size / 2 + size - 1,
-            cv::Scalar(125, 122, 113));
+    case Op::cutout:
+      grey_square(rgb, static_cast<int>(20 * level), rng);
       break;
-    }
   }
 }
 
