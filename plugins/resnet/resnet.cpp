@@ -29,53 +29,59 @@ std::string resnet_defaults(const char* name, const char* block, const char* lay
          "frozen_stages = 0    # 1: conv1, bn1 and layer1 not trained (Q2L); n: up to layer n\n";
 }
 
-ResNet::ResNet(const BackboneArgs& args) {
-  const Options& o = args.options;
+namespace {
+
+// The checked options of one variant.
+struct Shape {
+  bool bottleneck = false;
+  std::vector<int64_t> layers;
+  int64_t width = 64, groups = 1, width_per_group = 64;
+  bool small_stem = false;
+  int64_t stem_stride = 1;
+  bool frozen_bn = false;
+  int64_t frozen_stages = 0;
+};
+
+void read_blocks(const Options& o, Shape& shape) {
   const std::string block = o.get_string("block");
   if (block != "basic" && block != "bottleneck")
     o.fail("block", "must be \"basic\" or \"bottleneck\"");
-  bottleneck_ = block == "bottleneck";
-  const std::vector<int64_t> layers = o.get_int_list("layers");
-  if (layers.size() != 4) o.fail("layers", "needs 4 block counts (layer1..layer4)");
-  for (int64_t n : layers) {
+  shape.bottleneck = block == "bottleneck";
+  shape.layers = o.get_int_list("layers");
+  if (shape.layers.size() != 4) o.fail("layers", "needs 4 block counts (layer1..layer4)");
+  for (int64_t n : shape.layers) {
     if (n < 1) o.fail("layers", "every stage needs at least one block");
   }
-  const int64_t width = o.get_int("width");
-  if (width < 1) o.fail("width", "must be >= 1");
-  groups_ = o.get_int("groups");
-  width_per_group_ = o.get_int("width_per_group");
-  if (groups_ < 1) o.fail("groups", "must be >= 1");
-  if (width_per_group_ < 1) o.fail("width_per_group", "must be >= 1");
-  if (!bottleneck_ && (groups_ != 1 || width_per_group_ != 64)) {
+  shape.width = o.get_int("width");
+  if (shape.width < 1) o.fail("width", "must be >= 1");
+  shape.groups = o.get_int("groups");
+  shape.width_per_group = o.get_int("width_per_group");
+  if (shape.groups < 1) o.fail("groups", "must be >= 1");
+  if (shape.width_per_group < 1) o.fail("width_per_group", "must be >= 1");
+  if (!shape.bottleneck && (shape.groups != 1 || shape.width_per_group != 64)) {
     o.fail("groups", "basic blocks support only groups = 1 and width_per_group = 64");
   }
+}
+
+Shape read_shape(const Options& o) {
+  Shape shape;
+  read_blocks(o, shape);
   const std::string stem = o.get_string("stem");
   if (stem != "imagenet" && stem != "small") o.fail("stem", "must be \"imagenet\" or \"small\"");
-  small_stem_ = stem == "small";
-  const int64_t stem_stride = o.get_int("stem_stride");
-  if (stem_stride != 1 && stem_stride != 2) o.fail("stem_stride", "must be 1 or 2");
-  if (!small_stem_ && stem_stride != 1)
+  shape.small_stem = stem == "small";
+  shape.stem_stride = o.get_int("stem_stride");
+  if (shape.stem_stride != 1 && shape.stem_stride != 2) o.fail("stem_stride", "must be 1 or 2");
+  if (!shape.small_stem && shape.stem_stride != 1)
     o.fail("stem_stride", "applies to the small stem only (the imagenet stem has stride 4)");
+  shape.frozen_bn = o.get_bool("frozen_bn");
+  shape.frozen_stages = o.get_int("frozen_stages");
+  if (shape.frozen_stages < 0 || shape.frozen_stages > 4) o.fail("frozen_stages", "must be 0..4");
+  return shape;
+}
 
-  conv1_ = register_module("conv1",
-                           torch::nn::Conv2d(torch::nn::Conv2dOptions(3, width, small_stem_ ? 3 : 7)
-                                                 .stride(small_stem_ ? stem_stride : 2)
-                                                 .padding(small_stem_ ? 1 : 3)
-                                                 .bias(false)));
-  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(width));
-  maxpool_ = torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1));
-  int64_t inplanes = width;
-  int64_t stride = small_stem_ ? stem_stride : 4;
-  const int64_t expansion = bottleneck_ ? BottleneckImpl::kExpansion : BasicBlockImpl::kExpansion;
-  for (int s = 0; s < 4; ++s) {
-    const int64_t planes = width << s;
-    stages_.push_back(register_module("layer" + std::to_string(s + 1),
-                                      make_stage(inplanes, planes, layers[s], s == 0 ? 1 : 2)));
-    if (s > 0) stride *= 2;
-    features_.push_back({planes * expansion, stride, "layer" + std::to_string(s + 1)});
-  }
-  // torchvision's initialisation.
-  for (auto& m : modules(/*include_self=*/false)) {
+// torchvision's initialisation, module by module in registration order.
+void init_like_torchvision(torch::nn::Module& net) {
+  for (auto& m : net.modules(/*include_self=*/false)) {
     if (auto* c = m->as<torch::nn::Conv2d>()) {
       torch::nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
     } else if (auto* b = m->as<torch::nn::BatchNorm2d>()) {
@@ -83,26 +89,66 @@ ResNet::ResNet(const BackboneArgs& args) {
       torch::nn::init::zeros_(b->bias);
     }
   }
-  frozen_bn_ = o.get_bool("frozen_bn");
-  const int64_t frozen = o.get_int("frozen_stages");
-  if (frozen < 0 || frozen > 4) o.fail("frozen_stages", "must be 0..4");
-  for (auto& p : named_parameters()) {
-    bool freeze = frozen_bn_ && p.key().find("bn") != std::string::npos;
-    freeze |= frozen_bn_ && p.key().find("downsample.1.") != std::string::npos;
-    freeze |= frozen >= 1 && (p.key().rfind("conv1.", 0) == 0 || p.key().rfind("bn1.", 0) == 0);
-    for (int64_t s = 1; s <= frozen; ++s)
-      freeze |= p.key().rfind("layer" + std::to_string(s) + ".", 0) == 0;
+}
+
+// frozen_bn fixes every BatchNorm's scale and shift; frozen_stages = n fixes the stem and
+// layer1..layern.
+void freeze_parameters(torch::nn::Module& net, bool frozen_bn, int64_t frozen_stages) {
+  for (auto& p : net.named_parameters()) {
+    const std::string& key = p.key();
+    bool freeze = frozen_bn && key.find("bn") != std::string::npos;
+    freeze |= frozen_bn && key.find("downsample.1.") != std::string::npos;
+    freeze |= frozen_stages >= 1 && (key.rfind("conv1.", 0) == 0 || key.rfind("bn1.", 0) == 0);
+    for (int64_t s = 1; s <= frozen_stages; ++s)
+      freeze |= key.rfind("layer" + std::to_string(s) + ".", 0) == 0;
     if (freeze) p.value().set_requires_grad(false);
   }
-  if (o.get_bool("zero_init_residual")) {
-    torch::NoGradGuard no_grad;
-    for (auto& stage : stages_) {
-      for (auto& child : stage->children()) {
-        if (auto* b = child->as<BottleneckImpl>()) b->last_bn()->weight.zero_();
-        if (auto* b = child->as<BasicBlockImpl>()) b->last_bn()->weight.zero_();
-      }
+}
+
+// Each residual block starts as the identity: its last BatchNorm's weight is 0.
+void zero_init_residual(const std::vector<torch::nn::Sequential>& stages) {
+  torch::NoGradGuard no_grad;
+  for (const auto& stage : stages) {
+    for (auto& child : stage->children()) {
+      if (auto* b = child->as<BottleneckImpl>()) b->last_bn()->weight.zero_();
+      if (auto* b = child->as<BasicBlockImpl>()) b->last_bn()->weight.zero_();
     }
   }
+}
+
+}  // namespace
+
+ResNet::ResNet(const BackboneArgs& args) {
+  const Options& o = args.options;
+  const Shape shape = read_shape(o);
+  bottleneck_ = shape.bottleneck;
+  groups_ = shape.groups;
+  width_per_group_ = shape.width_per_group;
+  small_stem_ = shape.small_stem;
+  frozen_bn_ = shape.frozen_bn;
+
+  const int64_t width = shape.width;
+  conv1_ = register_module("conv1",
+                           torch::nn::Conv2d(torch::nn::Conv2dOptions(3, width, small_stem_ ? 3 : 7)
+                                                 .stride(small_stem_ ? shape.stem_stride : 2)
+                                                 .padding(small_stem_ ? 1 : 3)
+                                                 .bias(false)));
+  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(width));
+  maxpool_ = torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1));
+  int64_t inplanes = width;
+  int64_t stride = small_stem_ ? shape.stem_stride : 4;
+  const int64_t expansion = bottleneck_ ? BottleneckImpl::kExpansion : BasicBlockImpl::kExpansion;
+  for (int s = 0; s < 4; ++s) {
+    const int64_t planes = width << s;
+    stages_.push_back(
+        register_module("layer" + std::to_string(s + 1),
+                        make_stage(inplanes, planes, shape.layers[s], s == 0 ? 1 : 2)));
+    if (s > 0) stride *= 2;
+    features_.push_back({planes * expansion, stride, "layer" + std::to_string(s + 1)});
+  }
+  init_like_torchvision(*this);
+  freeze_parameters(*this, frozen_bn_, shape.frozen_stages);
+  if (o.get_bool("zero_init_residual")) zero_init_residual(stages_);
 }
 
 torch::nn::Sequential ResNet::make_stage(int64_t& inplanes, int64_t planes, int64_t blocks,
