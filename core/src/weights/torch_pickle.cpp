@@ -166,230 +166,295 @@ class Unpickler {
   PyPtr run() {
     while (true) {
       const uint8_t op = byte();
-      switch (op) {
-        case 0x80:
-          byte();
-          break;  // PROTO
-        case 0x95:
-          bytes(8);
-          break;     // FRAME
-        case '.': {  // STOP
-          PyPtr root = pop();
-          check_shape(root);
-          return root;
-        }
-        case '(':
-          marks_.push_back(stack_.size());
-          break;  // MARK
-        case '0':
-          pop();
-          break;  // POP
-        case '1':
-          collect(Type::list);
-          break;     // POP_MARK
-        case '2': {  // DUP
-          PyPtr v = top();
-          stack_.push_back(std::move(v));
-          break;
-        }
-        case '}':
-          stack_.push_back(make(Type::dict));
-          break;  // EMPTY_DICT
-        case ']':
-          stack_.push_back(make(Type::list));
-          break;  // EMPTY_LIST
-        case ')':
-          stack_.push_back(make(Type::tuple));
-          break;  // EMPTY_TUPLE
-        case 0x8f:
-          stack_.push_back(make_text(Type::object, "builtins.set"));
-          break;  // EMPTY_SET
-        case 'N':
-          stack_.push_back(make(Type::none));
-          break;
-        case 0x88:
-        case 0x89: {  // NEWTRUE, NEWFALSE
-          auto v = make(Type::boolean);
-          v->boolean = op == 0x88;
-          stack_.push_back(v);
-          break;
-        }
-        case 'J':
-          stack_.push_back(make_int(static_cast<int32_t>(little(4))));
-          break;  // BININT
-        case 'K':
-          stack_.push_back(make_int(static_cast<int64_t>(little(1))));
-          break;  // BININT1
-        case 'M':
-          stack_.push_back(make_int(static_cast<int64_t>(little(2))));
-          break;  // BININT2
-        case 0x8a:
-          stack_.push_back(long_int(byte()));
-          break;  // LONG1
-        case 0x8b:
-          stack_.push_back(long_int(little(4)));
-          break;     // LONG4
-        case 'G': {  // BINFLOAT
-          uint64_t bits = 0;
-          for (int i = 0; i < 8; ++i) bits = (bits << 8) | byte();
-          auto v = make(Type::floating);
-          std::memcpy(&v->floating, &bits, 8);
-          stack_.push_back(v);
-          break;
-        }
-        case 'X':
-          stack_.push_back(make_text(Type::string, bytes(little(4))));
-          break;  // BINUNICODE
-        case 0x8c:
-          stack_.push_back(make_text(Type::string, bytes(byte())));
-          break;  // SHORT_BINUNICODE
-        case 0x8d:
-          stack_.push_back(make_text(Type::string, bytes(little(8))));
-          break;  // BINUNICODE8
-        case 'T':
-          stack_.push_back(make_text(Type::string, bytes(little(4))));
-          break;  // BINSTRING
-        case 'U':
-          stack_.push_back(make_text(Type::string, bytes(byte())));
-          break;  // SHORT_BINSTRING
-        case 'B':
-          stack_.push_back(make_text(Type::bytes, bytes(little(4))));
-          break;  // BINBYTES
-        case 'C':
-          stack_.push_back(make_text(Type::bytes, bytes(byte())));
-          break;  // SHORT_BINBYTES
-        case 0x8e:
-          stack_.push_back(make_text(Type::bytes, bytes(little(8))));
-          break;  // BINBYTES8
-        case 'q':
-          put(little(1));
-          break;  // BINPUT
-        case 'r':
-          put(little(4));
-          break;  // LONG_BINPUT
-        case 0x94:
-          put(memo_.size());
-          break;  // MEMOIZE
-        case 'h':
-          stack_.push_back(memo(little(1)));
-          break;  // BINGET
-        case 'j':
-          stack_.push_back(memo(little(4)));
-          break;     // LONG_BINGET
-        case 'c': {  // GLOBAL
-          const std::string module = line();
-          const std::string name = line();
-          stack_.push_back(global(module, name));
-          break;
-        }
-        case 0x93: {  // STACK_GLOBAL
-          const PyPtr name = pop(), module = pop();
-          if (module->type != Type::string || name->type != Type::string)
-            throw std::runtime_error("malformed pickle (STACK_GLOBAL of a non-string)");
-          stack_.push_back(global(module->text, name->text));
-          break;
-        }
-        case 'i': {  // INST: module and name, then a call with the items since the mark
-          const std::string module = line();
-          const std::string name = line();
-          const PyPtr cls = global(module, name);
-          stack_.push_back(reduce(cls, collect(Type::tuple)));
-          break;
-        }
-        case 'o': {  // OBJ: a call of the first item since the mark with the others
-          const PyPtr items = collect(Type::tuple);
-          if (items->items.empty()) throw std::runtime_error("malformed pickle (empty OBJ)");
-          const PyPtr cls = items->items.front();
-          items->items.erase(items->items.begin());
-          stack_.push_back(reduce(cls, items));
-          break;
-        }
-        case 't':
-          stack_.push_back(collect(Type::tuple));
-          break;  // TUPLE
-        case 0x85:
-        case 0x86:
-        case 0x87: {  // TUPLE1..3
-          auto t = make(Type::tuple);
-          t->items.resize(op - 0x84);
-          for (std::size_t i = t->items.size(); i > 0; --i) t->items[i - 1] = pop();
-          stack_.push_back(t);
-          break;
-        }
-        case 'l':
-          stack_.push_back(collect(Type::list));
-          break;     // LIST
-        case 'a': {  // APPEND
-          const PyPtr v = pop();
-          sequence(top(), "APPEND").push_back(v);
-          break;
-        }
-        case 'e':     // APPENDS
-        case 0x90: {  // ADDITEMS (to a set)
-          const PyPtr items = collect(Type::list);
-          auto& target = sequence(top(), op == 'e' ? "APPENDS" : "ADDITEMS");
-          target.insert(target.end(), items->items.begin(), items->items.end());
-          break;
-        }
-        case 0x91: {  // FROZENSET
-          const PyPtr items = collect(Type::list);
-          auto v = make_text(Type::object, "builtins.frozenset");
-          v->items = items->items;
-          stack_.push_back(v);
-          break;
-        }
-        case 'd': {  // DICT
-          const PyPtr items = collect(Type::list);
-          auto d = make(Type::dict);
-          add_pairs(d, items->items, "DICT");
-          stack_.push_back(d);
-          break;
-        }
-        case 's': {  // SETITEM
-          const PyPtr value = pop(), key = pop();
-          mapping(top(), "SETITEM").emplace_back(key, value);
-          break;
-        }
-        case 'u': {  // SETITEMS
-          const PyPtr items = collect(Type::list);
-          add_pairs(top(), items->items, "SETITEMS");
-          break;
-        }
-        case 'R': {  // REDUCE
-          const PyPtr args = pop(), callable = pop();
-          stack_.push_back(reduce(callable, args));
-          break;
-        }
-        case 0x81: {  // NEWOBJ: cls.__new__(cls, *args)
-          pop();
-          stack_.push_back(instance(pop(), "NEWOBJ"));
-          break;
-        }
-        case 0x92: {  // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
-          pop();
-          pop();
-          stack_.push_back(instance(pop(), "NEWOBJ_EX"));
-          break;
-        }
-        case 'b': {  // BUILD: an object's state (e.g. a state dict's _metadata): not needed
-          pop();
-          const Type t = top()->type;
-          if (t != Type::object && t != Type::dict && t != Type::tensor)
-            throw std::runtime_error(std::string("malformed pickle (BUILD on a ") + type_name(t) +
-                                     ")");
-          break;
-        }
-        case 'Q':
-          stack_.push_back(persistent(pop()));
-          break;  // BINPERSID
-        default:
-          throw std::runtime_error("unsupported pickle opcode 0x" + hex(op) + " at byte " +
-                                   std::to_string(pos_ - 1));
+      if (op == '.') {  // STOP
+        PyPtr root = pop();
+        check_shape(root);
+        return root;
+      }
+      if (!(framing_op(op) || number_op(op) || text_op(op) || memo_op(op) || sequence_op(op) ||
+            mapping_op(op) || global_op(op) || call_op(op))) {
+        throw std::runtime_error("unsupported pickle opcode 0x" + hex(op) + " at byte " +
+                                 std::to_string(pos_ - 1));
       }
     }
   }
 
  private:
+  // PROTO, FRAME, MARK, POP, POP_MARK, DUP. Returns false for any other opcode.
+  bool framing_op(uint8_t op) {
+    switch (op) {
+      case 0x80:
+        byte();
+        return true;  // PROTO
+      case 0x95:
+        bytes(8);
+        return true;  // FRAME
+      case '(':
+        marks_.push_back(stack_.size());
+        return true;  // MARK
+      case '0':
+        pop();
+        return true;  // POP
+      case '1':
+        collect(Type::list);
+        return true;  // POP_MARK
+      case '2': {     // DUP
+        PyPtr v = top();
+        stack_.push_back(std::move(v));
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // None, booleans, integers and floats. Returns false for any other opcode.
+  bool number_op(uint8_t op) {
+    switch (op) {
+      case 'N':
+        stack_.push_back(make(Type::none));
+        return true;
+      case 0x88:
+      case 0x89: {  // NEWTRUE, NEWFALSE
+        auto v = make(Type::boolean);
+        v->boolean = op == 0x88;
+        stack_.push_back(v);
+        return true;
+      }
+      case 'J':
+        stack_.push_back(make_int(static_cast<int32_t>(little(4))));
+        return true;  // BININT
+      case 'K':
+        stack_.push_back(make_int(static_cast<int64_t>(little(1))));
+        return true;  // BININT1
+      case 'M':
+        stack_.push_back(make_int(static_cast<int64_t>(little(2))));
+        return true;  // BININT2
+      case 0x8a:
+        stack_.push_back(long_int(byte()));
+        return true;  // LONG1
+      case 0x8b:
+        stack_.push_back(long_int(little(4)));
+        return true;  // LONG4
+      case 'G': {     // BINFLOAT
+        uint64_t bits = 0;
+        for (int i = 0; i < 8; ++i) bits = (bits << 8) | byte();
+        auto v = make(Type::floating);
+        std::memcpy(&v->floating, &bits, 8);
+        stack_.push_back(v);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // Strings and bytes. Returns false for any other opcode.
+  bool text_op(uint8_t op) {
+    switch (op) {
+      case 'X':
+        stack_.push_back(make_text(Type::string, bytes(little(4))));
+        return true;  // BINUNICODE
+      case 0x8c:
+        stack_.push_back(make_text(Type::string, bytes(byte())));
+        return true;  // SHORT_BINUNICODE
+      case 0x8d:
+        stack_.push_back(make_text(Type::string, bytes(little(8))));
+        return true;  // BINUNICODE8
+      case 'T':
+        stack_.push_back(make_text(Type::string, bytes(little(4))));
+        return true;  // BINSTRING
+      case 'U':
+        stack_.push_back(make_text(Type::string, bytes(byte())));
+        return true;  // SHORT_BINSTRING
+      case 'B':
+        stack_.push_back(make_text(Type::bytes, bytes(little(4))));
+        return true;  // BINBYTES
+      case 'C':
+        stack_.push_back(make_text(Type::bytes, bytes(byte())));
+        return true;  // SHORT_BINBYTES
+      case 0x8e:
+        stack_.push_back(make_text(Type::bytes, bytes(little(8))));
+        return true;  // BINBYTES8
+      default:
+        return false;
+    }
+  }
+
+  // The memo: PUT and GET in their three spellings. Returns false for any other opcode.
+  bool memo_op(uint8_t op) {
+    switch (op) {
+      case 'q':
+        put(little(1));
+        return true;  // BINPUT
+      case 'r':
+        put(little(4));
+        return true;  // LONG_BINPUT
+      case 0x94:
+        put(memo_.size());
+        return true;  // MEMOIZE
+      case 'h':
+        stack_.push_back(memo(little(1)));
+        return true;  // BINGET
+      case 'j':
+        stack_.push_back(memo(little(4)));
+        return true;  // LONG_BINGET
+      default:
+        return false;
+    }
+  }
+
+  // Empty containers, tuples, lists and sets. Returns false for any other opcode.
+  bool sequence_op(uint8_t op) {
+    switch (op) {
+      case '}':
+        stack_.push_back(make(Type::dict));
+        return true;  // EMPTY_DICT
+      case ']':
+        stack_.push_back(make(Type::list));
+        return true;  // EMPTY_LIST
+      case ')':
+        stack_.push_back(make(Type::tuple));
+        return true;  // EMPTY_TUPLE
+      case 0x8f:
+        stack_.push_back(make_text(Type::object, "builtins.set"));
+        return true;  // EMPTY_SET
+      case 't':
+        stack_.push_back(collect(Type::tuple));
+        return true;  // TUPLE
+      case 0x85:
+      case 0x86:
+      case 0x87: {  // TUPLE1..3
+        auto t = make(Type::tuple);
+        t->items.resize(op - 0x84);
+        for (std::size_t i = t->items.size(); i > 0; --i) t->items[i - 1] = pop();
+        stack_.push_back(t);
+        return true;
+      }
+      case 'l':
+        stack_.push_back(collect(Type::list));
+        return true;  // LIST
+      case 'a': {     // APPEND
+        const PyPtr v = pop();
+        sequence(top(), "APPEND").push_back(v);
+        return true;
+      }
+      case 'e':     // APPENDS
+      case 0x90: {  // ADDITEMS (to a set)
+        const PyPtr items = collect(Type::list);
+        auto& target = sequence(top(), op == 'e' ? "APPENDS" : "ADDITEMS");
+        target.insert(target.end(), items->items.begin(), items->items.end());
+        return true;
+      }
+      case 0x91: {  // FROZENSET
+        const PyPtr items = collect(Type::list);
+        auto v = make_text(Type::object, "builtins.frozenset");
+        v->items = items->items;
+        stack_.push_back(v);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // Dicts and their items. Returns false for any other opcode.
+  bool mapping_op(uint8_t op) {
+    switch (op) {
+      case 'd': {  // DICT
+        const PyPtr items = collect(Type::list);
+        auto d = make(Type::dict);
+        add_pairs(d, items->items, "DICT");
+        stack_.push_back(d);
+        return true;
+      }
+      case 's': {  // SETITEM
+        const PyPtr value = pop(), key = pop();
+        mapping(top(), "SETITEM").emplace_back(key, value);
+        return true;
+      }
+      case 'u': {  // SETITEMS
+        const PyPtr items = collect(Type::list);
+        add_pairs(top(), items->items, "SETITEMS");
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  // Globals, checked against the allow-list, and persistent ids (storages). Returns false for any
+  // other opcode.
+  bool global_op(uint8_t op) {
+    switch (op) {
+      case 'c': {  // GLOBAL
+        const std::string module = line();
+        const std::string name = line();
+        stack_.push_back(global(module, name));
+        return true;
+      }
+      case 0x93: {  // STACK_GLOBAL
+        const PyPtr name = pop(), module = pop();
+        if (module->type != Type::string || name->type != Type::string)
+          throw std::runtime_error("malformed pickle (STACK_GLOBAL of a non-string)");
+        stack_.push_back(global(module->text, name->text));
+        return true;
+      }
+      case 'Q':
+        stack_.push_back(persistent(pop()));
+        return true;  // BINPERSID
+      default:
+        return false;
+    }
+  }
+
+  // Calls and instances of allowed globals, and BUILD. Returns false for any other opcode.
+  bool call_op(uint8_t op) {
+    switch (op) {
+      case 'i': {  // INST: module and name, then a call with the items since the mark
+        const std::string module = line();
+        const std::string name = line();
+        const PyPtr cls = global(module, name);
+        stack_.push_back(reduce(cls, collect(Type::tuple)));
+        return true;
+      }
+      case 'o': {  // OBJ: a call of the first item since the mark with the others
+        const PyPtr items = collect(Type::tuple);
+        if (items->items.empty()) throw std::runtime_error("malformed pickle (empty OBJ)");
+        const PyPtr cls = items->items.front();
+        items->items.erase(items->items.begin());
+        stack_.push_back(reduce(cls, items));
+        return true;
+      }
+      case 'R': {  // REDUCE
+        const PyPtr args = pop(), callable = pop();
+        stack_.push_back(reduce(callable, args));
+        return true;
+      }
+      case 0x81: {  // NEWOBJ: cls.__new__(cls, *args)
+        pop();
+        stack_.push_back(instance(pop(), "NEWOBJ"));
+        return true;
+      }
+      case 0x92: {  // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
+        pop();
+        pop();
+        stack_.push_back(instance(pop(), "NEWOBJ_EX"));
+        return true;
+      }
+      case 'b': {  // BUILD: an object's state (e.g. a state dict's _metadata): not needed
+        pop();
+        const Type t = top()->type;
+        if (t != Type::object && t != Type::dict && t != Type::tensor)
+          throw std::runtime_error(std::string("malformed pickle (BUILD on a ") + type_name(t) +
+                                   ")");
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
   PyPtr make(Type t) {
     if (arena_.size() >= kMaxValues) {
       throw std::runtime_error("pickle holds more than " + std::to_string(kMaxValues) +
