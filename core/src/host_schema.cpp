@@ -18,7 +18,7 @@ seed = 0             # one seed for partitions, shuffling, augmentation and init
 log_level = "info"   # trace | debug | info | warn | error | off
 device = "cpu"       # cpu | cuda | cuda:N | auto (cuda:<local rank> when there is one, else cpu)
 amp = "off"          # mixed precision on CUDA: off | bf16 | fp16 (fp16 with a dynamic loss scale)
-channels_last = false  # CUDA: NHWC memory format for convolutions
+channels_last = false  # NHWC memory format for convolutions (CUDA, and CPU through oneDNN)
 dist_timeout = 300   # seconds a multi-process job waits for a peer before failing
 find_unused_parameters = false  # data parallel: find parameters that get no gradient (slower)
 

@@ -22,6 +22,42 @@ torch::Tensor MultiLabelModel::forward(const torch::Tensor& images) {
   return head_->forward(backbone_->forward_features(images));
 }
 
+namespace {
+
+// LibTorch 1.13's oneDNN (2.6, AVX-512 kernels) writes out of bounds in the NHWC backward of
+// 1x1 convolutions of stride 2 with fewer than 16 input channels (per group); measured with
+// PyTorch 1.13 itself. Such a model is refused on the CPU rather than left to corrupt memory.
+void check_cpu_channels_last(torch::nn::Module& model, const RunConfig& config) {
+  for (const auto& item : model.named_modules()) {
+    const auto* conv = item.value()->as<torch::nn::Conv2dImpl>();
+    if (conv == nullptr) continue;
+    const auto& o = conv->options;
+    const int64_t per_group = o.in_channels() / o.groups();
+    const bool one_by_one = (*o.kernel_size())[0] == 1 && (*o.kernel_size())[1] == 1;
+    const bool strided = (*o.stride())[0] > 1 || (*o.stride())[1] > 1;
+    if (!one_by_one || !strided || per_group >= 16) continue;
+    config.section("runtime").fail(
+        "channels_last", item.key() + " is a strided 1x1 convolution of " +
+                             std::to_string(per_group) +
+                             " input channels, whose channels-last backward corrupts memory in "
+                             "this LibTorch's CPU kernels (oneDNN); set runtime.channels_last = "
+                             "false, or widen the backbone to 16 channels or more");
+  }
+}
+
+// NHWC convolution weights: cuDNN's and oneDNN's fast layout (Compute gives the images the
+// same).
+void to_channels_last(torch::nn::Module& model, const RunConfig& config,
+                      const c10::Device& device) {
+  if (!device.is_cuda()) check_cpu_channels_last(model, config);
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters()) {
+    if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<MultiLabelModel> build_model(const RunConfig& config, const Registry& registry,
                                              const std::vector<std::string>& class_names) {
   const std::string backbone_name = config.selected(Kind::backbone);
@@ -64,15 +100,8 @@ std::shared_ptr<MultiLabelModel> build_model(const RunConfig& config, const Regi
     load_pretrained(*model, cache[key], load, file);
   }
   const c10::Device device = runtime_device(config);
-  if (device.is_cuda()) {
-    model->to(device);
-    if (config.section("runtime").get_bool("channels_last")) {
-      torch::NoGradGuard no_grad;
-      for (auto& p : model->parameters()) {
-        if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
-      }
-    }
-  }
+  if (device.is_cuda()) model->to(device);
+  if (config.section("runtime").get_bool("channels_last")) to_channels_last(*model, config, device);
   return model;
 }
 

@@ -81,25 +81,31 @@ TEST_F(Training, TrainWritesCheckpointsAndMetrics) {
   EXPECT_NE(r.err.find("img/s"), std::string::npos);              // progress lines with rate
 }
 
-TEST_F(Training, ResumeAfterAKillGivesTheSameWeights) {
+// Trains run `name` straight, then again killed during epoch 2 (after epoch 1's checkpoint)
+// and resumed; the two must end with the same weights, bit for bit.
+void expect_resume_equals_straight(const std::string& name, const std::vector<std::string>& sets) {
   // Bigger images and more epochs than the other tests, so that a kill lands mid-run.
-  const std::vector<std::string> slow = {"--set", "data.image_size=64",   "--set", "train.epochs=4",
-                                         "--set", "train.log_seconds=100"};
-  auto args = [&](const std::string& name) {
-    std::vector<std::string> a = {"train", "--config", config(), "--set", out(name)};
+  std::vector<std::string> slow = {"--set", "data.image_size=64",   "--set", "train.epochs=4",
+                                   "--set", "train.log_seconds=100"};
+  slow.insert(slow.end(), sets.begin(), sets.end());
+  auto args = [&](const std::string& run_name) {
+    std::vector<std::string> a = {"train", "--config", Training::config(), "--set",
+                                  Training::out(run_name)};
     a.insert(a.end(), slow.begin(), slow.end());
     return a;
   };
-  ASSERT_EQ(run_cpsd(args("straight")).exit_code, 0);
-  // Start the same run, kill it during epoch 2 (after epoch 1's checkpoint), resume it.
-  const std::string last = (run("killed") / "baseline" / "last.ckpt").string();
+  ASSERT_EQ(run_cpsd(args(name + "_straight")).exit_code, 0);
+  const std::string last = (Training::run(name + "_killed") / "baseline" / "last.ckpt").string();
+  const std::string cpsd = test::cpsd_binary().string();
+  std::vector<std::string> argv = args(name + "_killed");
+  argv.insert(argv.begin(), cpsd);
+  std::vector<char*> c_argv;
+  for (std::string& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
   const pid_t child = fork();
   if (child == 0) {
-    const std::string cpsd = test::cpsd_binary().string(), set = out("killed");
     freopen("/dev/null", "w", stderr);
-    execl(cpsd.c_str(), cpsd.c_str(), "train", "--config", config().c_str(), "--set", set.c_str(),
-          "--set", "data.image_size=64", "--set", "train.epochs=4", "--set",
-          "train.log_seconds=100", static_cast<char*>(nullptr));
+    execv(cpsd.c_str(), c_argv.data());
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -111,14 +117,23 @@ TEST_F(Training, ResumeAfterAKillGivesTheSameWeights) {
   waitpid(child, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
   EXPECT_LT(engine::read_checkpoint_meta(last).epoch, 4);
-  const auto r = run_cpsd(args("killed"));
+  const auto r = run_cpsd(args(name + "_killed"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("resuming after epoch"), std::string::npos) << r.err;
-  const auto a = weights_of(run("straight") / "baseline" / "last.ckpt");
+  const auto a = weights_of(Training::run(name + "_straight") / "baseline" / "last.ckpt");
   const auto b = weights_of(last);
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i)
     EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
+}
+
+TEST_F(Training, ResumeAfterAKillGivesTheSameWeights) { expect_resume_equals_straight("nchw", {}); }
+
+// NHWC weights come back from a checkpoint as NHWC, so the resumed run uses the same kernels.
+// (Width 16: narrower strided 1x1 convolutions are refused in channels-last on the CPU.)
+TEST_F(Training, ResumeAfterAKillGivesTheSameWeightsInChannelsLast) {
+  expect_resume_equals_straight(
+      "nhwc", {"--set", "runtime.channels_last=true", "--set", "backbone.resnet.width=16"});
 }
 
 TEST_F(Training, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {

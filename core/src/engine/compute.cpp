@@ -20,8 +20,7 @@ Compute Compute::of(const RunConfig& config) {
 }
 
 at::Tensor Compute::images(const at::Tensor& host) const {
-  if (!device.is_cuda()) return host;
-  at::Tensor x = host.to(device, /*non_blocking=*/true);
+  const at::Tensor x = device.is_cuda() ? host.to(device, /*non_blocking=*/true) : host;
   return channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
 }
 
