@@ -37,7 +37,8 @@ def main():
     # 0 means one per core for both (core/src/runtime.cpp, core/src/data/loader.cpp).
     print(f"cpsd quickstart: {images} training images, {cores} cores; runtime.threads = {threads} "
           f"({threads or cores} intra-op threads), data.workers = {workers} ({workers or cores} decoding threads), "
-          f"OMP_WAIT_POLICY = {os.environ.get('OMP_WAIT_POLICY', 'unset')}")
+          f"OMP_WAIT_POLICY = {os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
+          f"runtime.channels_last = {str(bool(setting(config, 'runtime', 'channels_last'))).lower()}")
     students = [r for r in results["results"] if not r.get("baseline")]
     models = {"baseline": 1, "teachers": teachers, "student": len(students)}
     # images/s: of the decoded training stream; model-img/s: times the models trained on it.

@@ -16,14 +16,7 @@
 namespace cpsd::engine {
 namespace {
 
-const Registry& registry() {
-  static PluginManager* m = [] {
-    auto* pm = new PluginManager();
-    pm->load({{test::plugin_dir(), "test"}});
-    return pm;
-  }();
-  return m->registry();
-}
+const Registry& registry() { return test::in_tree_plugins().registry(); }
 
 RunConfig config(const std::string& backbone_toml, bool channels_last) {
   const std::string toml = std::string("[runtime]\nchannels_last = ") +

@@ -23,14 +23,7 @@
 namespace cpsd::engine {
 namespace {
 
-const Registry& registry() {
-  static PluginManager* m = [] {
-    auto* pm = new PluginManager();
-    pm->load({{test::plugin_dir(), "test"}});
-    return pm;
-  }();
-  return m->registry();
-}
+const Registry& registry() { return test::in_tree_plugins().registry(); }
 
 // A width-`width` ResNet with the head of `head_toml` ("" = linear) for `classes` classes.
 std::shared_ptr<MultiLabelModel> model(const std::string& head_toml, int64_t classes,

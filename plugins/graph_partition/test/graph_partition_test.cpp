@@ -18,14 +18,7 @@ namespace {
 
 using Groups = std::vector<std::vector<int64_t>>;
 
-const Registry& registry() {
-  static PluginManager* m = [] {
-    auto* pm = new PluginManager();
-    pm->load({{test::plugin_dir(), "test"}});
-    return pm;
-  }();
-  return m->registry();
-}
+const Registry& registry() { return test::in_tree_plugins().registry(); }
 
 Partition run(const std::string& name, const LabelStatistics& s, int64_t k, uint64_t seed = 0,
               const std::string& options = "") {

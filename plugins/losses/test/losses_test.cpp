@@ -13,14 +13,7 @@
 namespace cpsd {
 namespace {
 
-const Registry& registry() {
-  static PluginManager* m = [] {
-    auto* pm = new PluginManager();
-    pm->load({{test::plugin_dir(), "test"}});
-    return pm;
-  }();
-  return m->registry();
-}
+const Registry& registry() { return test::in_tree_plugins().registry(); }
 
 std::shared_ptr<Loss> make(const std::string& name, const std::string& options, int64_t classes) {
   return registry().create_loss(

@@ -12,14 +12,7 @@
 namespace cpsd {
 namespace {
 
-const Registry& registry() {
-  static PluginManager* m = [] {
-    auto* pm = new PluginManager();
-    pm->load({{test::plugin_dir(), "test"}});
-    return pm;
-  }();
-  return m->registry();
-}
+const Registry& registry() { return test::in_tree_plugins().registry(); }
 
 std::shared_ptr<Head> head(const std::string& glove, const std::vector<std::string>& classes) {
   HeadArgs args;
