@@ -129,7 +129,7 @@ void expect_resume_equals_straight(const std::string& name, const std::vector<st
 
 TEST_F(Training, ResumeAfterAKillGivesTheSameWeights) { expect_resume_equals_straight("nchw", {}); }
 
-// NHWC weights come back from a checkpoint as NHWC, so the resumed run uses the same kernels.
+// The same in channels-last: a resumed NHWC run must compute as the uninterrupted one did.
 // (Width 16: narrower strided 1x1 convolutions are refused in channels-last on the CPU.)
 TEST_F(Training, ResumeAfterAKillGivesTheSameWeightsInChannelsLast) {
   expect_resume_equals_straight(
