@@ -53,6 +53,8 @@ threshold = 0.5      # sigmoid threshold of CP/CR/CF1/OP/OR/OF1 (the reference's
 log_seconds = 10.0   # progress line interval when not on a terminal
 checkpoint_minutes = 5.0  # also write last.ckpt inside an epoch this often, so a killed run resumes at its next step (0 = at epoch ends only)
 checkpoint_steps = 0      # ... and/or every this many steps (0 = off)
+val_begin = 1        # validate (model and EMA) from this epoch on, 1-based; the best checkpoint is the best validated epoch
+val_interval = 1     # ... every this many epochs from val_begin; the last epoch is always validated
 
 [teachers]
 epochs = 0           # 0 = train.epochs (the paper: 20 for teachers, 80 for the student)

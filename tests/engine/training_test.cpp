@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "archive_tensors.h"
 #include "cpsd/core/engine/checkpoint.h"
@@ -19,6 +21,7 @@
 namespace cpsd {
 namespace {
 
+using Json = nlohmann::json;
 using test::run_cpsd;
 
 class Training : public test::SharedFixture<Training> {
@@ -136,6 +139,60 @@ TEST_F(Training, ResumeAfterAKillGivesTheSameWeightsInChannelsLast) {
       "nhwc", {"--set", "runtime.channels_last=true", "--set", "backbone.resnet.width=16"});
 }
 
+// Validation from epoch 2 every 2 epochs, and after the last: epochs 1 and 3 have no mAP,
+// the others the mAP a run validating every epoch has there (validation does not change
+// training), and the best checkpoint is the best validated epoch's.
+TEST_F(Training, ValidationFromAnEpochEveryFewEpochs) {
+  auto train = [&](const std::string& name, const std::vector<std::string>& sets) {
+    std::vector<std::string> a = {"train",   "--config", config(),        "--set",
+                                  out(name), "--set",    "train.epochs=5"};
+    a.insert(a.end(), sets.begin(), sets.end());
+    const auto r = run_cpsd(a);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  };
+  train("every_epoch", {});
+  train("sparse", {"--set", "train.val_begin=2", "--set", "train.val_interval=2"});
+  const auto dir = run("sparse") / "baseline";
+  const Json every = Json::parse(test::read_file(run("every_epoch") / "baseline" / "metrics.json"));
+  const Json sparse = Json::parse(test::read_file(dir / "metrics.json"));
+  ASSERT_EQ(every.size(), 5u);
+  ASSERT_EQ(sparse.size(), 5u);
+  engine::Best expected;
+  for (int64_t e = 1; e <= 5; ++e) {
+    const Json& row = sparse[e - 1];
+    EXPECT_EQ(row["epoch"], e);
+    EXPECT_EQ(row["train_loss"], every[e - 1]["train_loss"]) << "epoch " << e;
+    const bool validated = e == 2 || e == 4 || e == 5;
+    ASSERT_EQ(row.contains("map"), validated) << "epoch " << e;
+    if (!validated) continue;
+    EXPECT_EQ(row["map"], every[e - 1]["map"]) << "epoch " << e;
+    EXPECT_EQ(row["map_ema"], every[e - 1]["map_ema"]) << "epoch " << e;
+    const double model = row["map"], ema = row["map_ema"];
+    if (std::max(model, ema) > expected.map)
+      expected = {std::max(model, ema), e, ema > model ? "ema" : "model"};
+  }
+  const engine::CheckpointMeta best = engine::read_checkpoint_meta(dir / "best.ckpt");
+  EXPECT_EQ(best.best.epoch, expected.epoch);
+  EXPECT_EQ(best.best.source, expected.source);
+  EXPECT_DOUBLE_EQ(best.best.map, expected.map);
+  // metrics.csv: epoch,train_loss,map,map_ema,lr,seconds; epoch 1 has empty mAP fields.
+  std::istringstream csv(test::read_file(dir / "metrics.csv"));
+  std::string header, epoch1;
+  std::getline(csv, header);
+  std::getline(csv, epoch1);
+  std::vector<std::string> fields;
+  std::istringstream cells(epoch1);
+  for (std::string f; std::getline(cells, f, ',');) fields.push_back(f);
+  ASSERT_EQ(fields.size(), 6u) << epoch1;
+  EXPECT_EQ(fields[0], "1");
+  EXPECT_TRUE(fields[2].empty() && fields[3].empty()) << epoch1;
+  const auto a = weights_of(run("every_epoch") / "baseline" / "last.ckpt");
+  const auto b = weights_of(dir / "last.ckpt");
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
+}
+
 TEST_F(Training, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   // 6 steps per epoch: NaN on the 8th call, in epoch 2.
   const auto r = run_cpsd({"train", "--config", config(), "--set", out("nan"), "--set",
@@ -234,6 +291,10 @@ TEST_F(Training, UserErrors) {
   r = run_cpsd({"train", "--config", config(), "--set", "train.lr=-1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.last_error_line().find("train.lr: must be > 0"), std::string::npos) << r.err;
+  r = run_cpsd({"train", "--config", config(), "--set", "train.val_interval=0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.last_error_line().find("train.val_interval: must be >= 1"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -208,6 +208,8 @@ TrainSettings read_train_settings(const RunConfig& config, Stage stage) {
   s.log_seconds = t.get_double("log_seconds");
   s.checkpoint_minutes = t.get_double("checkpoint_minutes");
   s.checkpoint_steps = t.get_int("checkpoint_steps");
+  s.val_begin = t.get_int("val_begin");
+  s.val_interval = t.get_int("val_interval");
   if (stage != Stage::train) {
     const Options o = config.section(stage == Stage::teachers ? "teachers" : "distill");
     if (o.get_int("epochs") < 0) o.fail("epochs", "must be >= 0 (0 = train.epochs)");
@@ -228,6 +230,8 @@ TrainSettings read_train_settings(const RunConfig& config, Stage stage) {
   if (s.grad_clip < 0) t.fail("grad_clip", "must be >= 0");
   if (!(s.checkpoint_minutes >= 0)) t.fail("checkpoint_minutes", "must be >= 0 (0 = off)");
   if (s.checkpoint_steps < 0) t.fail("checkpoint_steps", "must be >= 0 (0 = off)");
+  if (s.val_begin < 1) t.fail("val_begin", "must be >= 1 (the first epoch is 1)");
+  if (s.val_interval < 1) t.fail("val_interval", "must be >= 1 (1 = every epoch)");
   if (s.threshold <= 0 || s.threshold >= 1) t.fail("threshold", "must be in (0, 1)");
   return s;
 }

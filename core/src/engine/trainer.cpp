@@ -50,6 +50,7 @@ struct Trainer::State {
   std::vector<at::Tensor> unread_losses;  // ... and those of the steps since, on the device
 
   double lr(const TrainSettings& s, int64_t at) const { return schedule ? schedule->lr(at) : s.lr; }
+  double mean_loss() const { return loss_sum / std::max<int64_t>(loss_count, 1); }
   // The first batch of `epoch` this job trains on.
   int64_t first_batch(int64_t epoch) const { return epoch == start_epoch ? start_batch : 0; }
 };
@@ -67,10 +68,19 @@ double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Early stopping: the best epoch is `patience` epochs behind the last one done.
+// Early stopping: the best epoch is `patience` epochs behind the last one done (never
+// before a first validation, which train.val_begin may put late).
 bool stops_early(const Best& best, int64_t epochs_done, const TrainSettings& settings) {
-  return settings.patience > 0 && epochs_done < settings.epochs &&
+  return settings.patience > 0 && best.epoch > 0 && epochs_done < settings.epochs &&
          epochs_done - best.epoch >= settings.patience;
+}
+
+// Whether the epoch `epochs_done` ends with validation: from val_begin every val_interval
+// epochs, and the last.
+bool validates(int64_t epochs_done, const TrainSettings& settings) {
+  if (epochs_done >= settings.epochs) return true;
+  return epochs_done >= settings.val_begin &&
+         (epochs_done - settings.val_begin) % settings.val_interval == 0;
 }
 
 // For the tests of crash handling: CPSD_FAULT_INJECT_EXIT="rank:step" makes that rank exit
@@ -89,9 +99,12 @@ void write_history(const fs::path& dir, const Json& history) {
   std::string csv = "epoch,train_loss,map,map_ema,lr,seconds\n";
   for (const Json& row : history) {
     std::ostringstream line;
-    line << row["epoch"].get<int64_t>() << ',' << row["train_loss"].get<double>() << ','
-         << row["map"].get<double>() << ',' << row["map_ema"].get<double>() << ','
-         << row["lr"].get<double>() << ',' << row["seconds"].get<double>() << '\n';
+    line << row["epoch"].get<int64_t>() << ',' << row["train_loss"].get<double>() << ',';
+    if (row.contains("map"))  // else an epoch not validated: empty fields
+      line << row["map"].get<double>() << ',' << row["map_ema"].get<double>();
+    else
+      line << ',';
+    line << ',' << row["lr"].get<double>() << ',' << row["seconds"].get<double>() << '\n';
     csv += line.str();
   }
   write_file_atomically(RunLayout::metrics_csv(dir), csv);
@@ -162,7 +175,7 @@ std::vector<JobResult> Trainer::run(std::vector<Job>& jobs, bool resume) {
     }
     if (active.empty()) break;  // every job stopped early
     const double seconds = run_epoch(active, epoch);
-    validate_and_choose(active, epoch, seconds);
+    end_epoch(active, epoch, seconds);
     if (group_ != nullptr) group_->barrier();
   }
   return finish(states, since(start));
@@ -264,7 +277,18 @@ double Trainer::run_epoch(const std::vector<State*>& active, int64_t epoch) {
                      steps - first, settings_.log_seconds);
   }
   int64_t batch_number = first;
-  std::string status;
+  // The lead job's mean loss (once its first losses are read), the lr and the rate.
+  auto status = [&] {
+    const State& lead = *active.front();
+    std::ostringstream extra;
+    extra.precision(4);
+    if (lead.loss_count > 0) extra << "loss " << lead.mean_loss() << ' ';
+    extra << "lr " << lead.lr(settings_, lead.step) << " img/s "
+          << static_cast<int64_t>((batch_number - first) * settings_.batch_size *
+                                  (group_ ? group_->world_size() : 1) /
+                                  std::max(since(epoch_start), 1e-9));
+    return extra.str();
+  };
   while (auto batch = train_loader_->next()) {
     const StepBatch on_device{*batch, compute_.images(batch->images), compute_};  // once for all
     for (State* s : active) {
@@ -276,19 +300,10 @@ double Trainer::run_epoch(const std::vector<State*>& active, int64_t epoch) {
         if (batch_number > s->first_batch(epoch)) checkpoint_within(*s, epoch, batch_number);
       }
     }
-    const State& lead = *active.front();
-    std::ostringstream extra;
-    extra.precision(4);
-    extra << "loss " << lead.loss_sum / std::max<int64_t>(lead.loss_count, 1) << " lr "
-          << lead.lr(settings_, lead.step) << " img/s "
-          << static_cast<int64_t>((batch_number - first) * settings_.batch_size *
-                                  (group_ ? group_->world_size() : 1) /
-                                  std::max(since(epoch_start), 1e-9));
-    status = extra.str();
-    if (progress) progress->update(batch_number - first, status);
+    if (progress) progress->update(batch_number - first, status());
   }
   for (State* s : active) settle_losses(*s, epoch);
-  if (progress) progress->finish(status);
+  if (progress) progress->finish(status());
   return since(epoch_start);
 }
 
@@ -365,10 +380,32 @@ void Trainer::settle_losses(State& s, int64_t epoch) {
                      RunLayout::last(job.dir).string());
 }
 
-// Scores every active job (model and EMA) on the validation set, keeps the better as best,
-// records the epoch and writes the checkpoints.
-void Trainer::validate_and_choose(const std::vector<State*>& active, int64_t epoch,
-                                  double seconds) {
+// Ends an epoch for every active job: its metrics row, validation when due (keeping the
+// better of model and EMA as best), the checkpoints and early stopping.
+void Trainer::end_epoch(const std::vector<State*>& active, int64_t epoch, double seconds) {
+  const bool validated = validates(epoch + 1, settings_);
+  const std::vector<ValidationOutputs> outputs =
+      validated ? validate_all(active) : std::vector<ValidationOutputs>();
+  for (std::size_t a = 0; a < active.size(); ++a) {
+    State& s = *active[a];
+    s.history.push_back({{"epoch", epoch + 1},
+                         {"train_loss", s.mean_loss()},
+                         {"lr", s.lr(settings_, std::max<int64_t>(s.step - 1, 0))},
+                         {"seconds", seconds}});
+    const bool improved = validated && choose_best(s, outputs[a], epoch);
+    if (!validated) log::info("{} epoch {}: loss {:.4f}", s.job->name, epoch + 1, s.mean_loss());
+    checkpoint(s, epoch + 1, EpochPosition{}, improved);
+    if (!validated) continue;
+    s.stopped = stops_early(s.best, epoch + 1, settings_);
+    if (s.stopped) {
+      log::info("{} stops early: no better mAP for {} epochs (best {:.2f} at epoch {})",
+                s.job->name, settings_.patience, s.best.map, s.best.epoch);
+    }
+  }
+}
+
+// Every active job's (and its EMA's) logits on the validation set.
+std::vector<ValidationOutputs> Trainer::validate_all(const std::vector<State*>& active) {
   std::vector<ValidationJob> jobs;
   for (State* s : active) {
     if (s->reducer) {  // each rank's last forward updated its own BatchNorm statistics
@@ -377,38 +414,30 @@ void Trainer::validate_and_choose(const std::vector<State*>& active, int64_t epo
     }
     jobs.push_back({s->job->model.get(), s->ema ? &s->ema->shadow() : nullptr, s->classes});
   }
-  const std::vector<ValidationOutputs> outputs = validate(jobs, *val_loader_, group_, compute_);
-  for (std::size_t a = 0; a < active.size(); ++a) {
-    State& s = *active[a];
-    const ValidationOutputs& v = outputs[a];
-    const Metrics regular = evaluate(v.logits, v.targets, v.mask, settings_.threshold);
-    Metrics ema_metrics;
-    ema_metrics.map = -1;
-    if (s.ema) ema_metrics = evaluate(v.ema_logits, v.targets, v.mask, settings_.threshold);
-    const bool ema_better = ema_metrics.map > regular.map;  // ties go to the regular model
-    const Metrics& best_now = ema_better ? ema_metrics : regular;
-    const bool improved = best_now.map > s.best.map;
-    if (improved) {
-      s.best = {best_now.map, epoch + 1, ema_better ? "ema" : "model"};
-      s.best_metrics = best_now;
-    }
-    const double mean_loss = s.loss_sum / std::max<int64_t>(s.loss_count, 1);
-    s.history.push_back({{"epoch", epoch + 1},
-                         {"train_loss", mean_loss},
-                         {"map", regular.map},
-                         {"map_ema", s.ema ? ema_metrics.map : regular.map},
-                         {"lr", s.lr(settings_, std::max<int64_t>(s.step - 1, 0))},
-                         {"seconds", seconds}});
-    log::info("{} epoch {}: loss {:.4f}, mAP {:.2f}{}{}", s.job->name, epoch + 1, mean_loss,
-              regular.map, s.ema ? fmt::format(", EMA mAP {:.2f}", ema_metrics.map) : std::string(),
-              improved ? " (best)" : "");
-    checkpoint(s, epoch + 1, EpochPosition{}, improved);
-    s.stopped = stops_early(s.best, epoch + 1, settings_);
-    if (s.stopped) {
-      log::info("{} stops early: no better mAP for {} epochs (best {:.2f} at epoch {})",
-                s.job->name, settings_.patience, s.best.map, s.best.epoch);
-    }
+  return validate(jobs, *val_loader_, group_, compute_);
+}
+
+// Scores one job's model and EMA, keeps the better as best when it improves (returns
+// whether it did) and adds both mAPs to the epoch's metrics row.
+bool Trainer::choose_best(State& s, const ValidationOutputs& v, int64_t epoch) {
+  const Metrics regular = evaluate(v.logits, v.targets, v.mask, settings_.threshold);
+  Metrics ema_metrics;
+  ema_metrics.map = -1;
+  if (s.ema) ema_metrics = evaluate(v.ema_logits, v.targets, v.mask, settings_.threshold);
+  const bool ema_better = ema_metrics.map > regular.map;  // ties go to the regular model
+  const Metrics& best_now = ema_better ? ema_metrics : regular;
+  const bool improved = best_now.map > s.best.map;
+  if (improved) {
+    s.best = {best_now.map, epoch + 1, ema_better ? "ema" : "model"};
+    s.best_metrics = best_now;
   }
+  Json& row = s.history.back();
+  row["map"] = regular.map;
+  row["map_ema"] = s.ema ? ema_metrics.map : regular.map;
+  log::info("{} epoch {}: loss {:.4f}, mAP {:.2f}{}{}", s.job->name, epoch + 1, s.mean_loss(),
+            regular.map, s.ema ? fmt::format(", EMA mAP {:.2f}", ema_metrics.map) : std::string(),
+            improved ? " (best)" : "");
+  return improved;
 }
 
 // Whether the batch just trained (counted over the whole run) ends with a checkpoint.

@@ -62,10 +62,12 @@ std::vector<fs::path> plot_run(const fs::path& run_dir) {
         const double epoch = row["epoch"].get<double>();
         l.x.push_back(epoch);
         l.y.push_back(row["train_loss"].get<double>());
-        m.x.push_back(epoch);
-        m.y.push_back(row["map"].get<double>());
-        e.x.push_back(epoch);
-        e.y.push_back(row["map_ema"].get<double>());
+        if (row.contains("map")) {  // validated epochs only (train.val_begin, val_interval)
+          m.x.push_back(epoch);
+          m.y.push_back(row["map"].get<double>());
+          e.x.push_back(epoch);
+          e.y.push_back(row["map_ema"].get<double>());
+        }
         r.x.push_back(epoch);
         r.y.push_back(row["lr"].get<double>());
       }

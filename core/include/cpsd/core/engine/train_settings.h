@@ -33,6 +33,11 @@ struct TrainSettings {
   /// > 0: a job stops once its best validation mAP is this many epochs old (early stopping;
   /// `epochs` is the cap the schedule is laid over). 0 trains every job for `epochs`.
   int64_t patience = 0;
+  /// Validation (of the model and its EMA) after epoch `val_begin` (1-based) and every
+  /// `val_interval` epochs from there, and always after the last epoch; the best checkpoint
+  /// is the best validated epoch. Epochs not validated have no mAP in the metrics.
+  int64_t val_begin = 1;
+  int64_t val_interval = 1;
   /// With several processes (see distributed()): true shards the batches over them and
   /// averages gradients (every job is trained by all ranks); false trains this rank's jobs
   /// alone on the whole data (the teachers, spread over the ranks).

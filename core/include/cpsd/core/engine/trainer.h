@@ -26,6 +26,8 @@ class Distributed;
 
 namespace cpsd::engine {
 
+struct ValidationOutputs;  // the validation logits of one job (private to the trainer)
+
 /// One model to train. The trainer owns its optimizer, schedule and checkpoints.
 struct Job {
   std::string name;  ///< "baseline", "cgp_2", "student_cpsd", ...
@@ -44,7 +46,8 @@ struct JobResult {
 };
 
 /// Trains jobs for settings.epochs on `train`, evaluating each (model and EMA) on `val`
-/// after every epoch and keeping the better as best. Each epoch decodes the training set once
+/// after the epochs settings.val_begin / val_interval name (and the last) and keeping the
+/// better as best. Each epoch decodes the training set once
 /// and feeds every job. Writes per job: last.ckpt at every epoch's end and inside epochs
 /// (settings.checkpoint_minutes / checkpoint_steps), best.ckpt when the validation mAP
 /// improves (all atomic), metrics.csv and metrics.json. With `resume`, a job continues from
@@ -70,7 +73,9 @@ class CPSD_CORE_API Trainer {
   void step(State& s, const StepBatch& batch, int64_t epoch);
   int64_t read_losses(State& s);
   void settle_losses(State& s, int64_t epoch);
-  void validate_and_choose(const std::vector<State*>& active, int64_t epoch, double seconds);
+  void end_epoch(const std::vector<State*>& active, int64_t epoch, double seconds);
+  std::vector<ValidationOutputs> validate_all(const std::vector<State*>& active);
+  bool choose_best(State& s, const ValidationOutputs& v, int64_t epoch);
   bool checkpoint_due(int64_t batches_done) const;
   void checkpoint_within(State& s, int64_t epoch, int64_t batches_done);
   void checkpoint(State& s, int64_t epochs_done, const EpochPosition& position, bool improved);
