@@ -47,13 +47,13 @@ struct JobResult {
 
 /// Trains jobs for settings.epochs on `train`, evaluating each (model and EMA) on `val`
 /// after the epochs settings.val_begin / val_interval name (and the last) and keeping the
-/// better as best. Each epoch decodes the training set once
-/// and feeds every job. Writes per job: last.ckpt at every epoch's end and inside epochs
-/// (settings.checkpoint_minutes / checkpoint_steps), best.ckpt when the validation mAP
-/// improves (all atomic), metrics.csv and metrics.json. With `resume`, a job continues from
-/// its last.ckpt at the step after it, bit for bit as an uninterrupted run on the same number
-/// of processes (a finished job is only evaluated). A non-finite loss stops with
-/// RuntimeError naming job, epoch and step; the last good checkpoint stays.
+/// better as best. Each epoch decodes the training set once and feeds every job. Writes per
+/// job: last.ckpt at every epoch's end and inside epochs (settings.checkpoint_minutes /
+/// checkpoint_steps), best.ckpt when the validation mAP improves (all atomic), metrics.csv
+/// and metrics.json. With `resume`, a job continues from its last.ckpt at the step after it,
+/// bit for bit as an uninterrupted run on the same number of processes (a finished job is
+/// only evaluated). A non-finite loss stops with RuntimeError naming job, epoch and step;
+/// the last good checkpoint stays.
 class CPSD_CORE_API Trainer {
  public:
   Trainer(TrainSettings settings, const RunConfig& config,
